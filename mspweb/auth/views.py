@@ -1,0 +1,60 @@
+"""Login and logout pages (logout is a POST)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import func, select
+
+from mspweb.extensions import db
+from mspweb.models import User
+from mspweb.models.base import utcnow
+
+from .forms import LoginForm
+
+bp = Blueprint("auth", __name__)
+
+INVALID_LOGIN = "Invalid email or password"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Show the login form; sign the user in on a valid POST."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    form = LoginForm()
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+        if user is not None and user.is_active and user.check_password(form.password.data):
+            user.last_login_at = utcnow()
+            db.session.commit()
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")) or url_for("main.dashboard"))
+        error, status = INVALID_LOGIN, 401
+    elif request.method == "POST":
+        error, status = INVALID_LOGIN, 422
+    return render_template("auth/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Sign the user out (POST only, with the CSRF token)."""
+    logout_user()
+    flash("You have been signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only follow `next` to a path on this site."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target

@@ -1,0 +1,39 @@
+"""The data model, one module per aggregate. Import models from here."""
+
+from mspweb.models.accounts import Account, AccountKind, AccountState
+from mspweb.models.audit import AuditEntry
+from mspweb.models.companies import Company, CustomerStatus, EntityType, SetupState
+from mspweb.models.licenses import (
+    License,
+    LicensePool,
+    LicenseState,
+    LicenseTag,
+    PoolLicense,
+    Site,
+    Tag,
+)
+from mspweb.models.sync import SyncRun, SyncStatus, SyncTrigger
+from mspweb.models.users import Role, User
+
+__all__ = [
+    "Account",
+    "AccountKind",
+    "AccountState",
+    "AuditEntry",
+    "Company",
+    "CustomerStatus",
+    "EntityType",
+    "License",
+    "LicensePool",
+    "LicenseState",
+    "LicenseTag",
+    "PoolLicense",
+    "Role",
+    "SetupState",
+    "Site",
+    "SyncRun",
+    "SyncStatus",
+    "SyncTrigger",
+    "Tag",
+    "User",
+]

@@ -1,0 +1,81 @@
+"""Who sees what (R12): the one place where data is confined to a user's part of the tree.
+
+Every query helper that returns companies, pools, licenses or tags filters through the
+current `Scope`, so a page cannot forget it: administrators see everything, an operator sees
+one company's subtree, a customer user sees its own company only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import g
+from flask_login import current_user
+from sqlalchemy import ColumnElement, Select, literal, select, true
+
+from mspweb.models import Company, Role
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The part of the company tree a user may see."""
+
+    role: str
+    company_id: int | None = None
+
+    @classmethod
+    def for_user(cls, user) -> Scope:
+        """The scope of `user`. A confined user without a company sees nothing."""
+        if user is None or not getattr(user, "is_authenticated", False):
+            return cls(role="anonymous")
+        if user.role == Role.ADMIN:
+            return cls(role=Role.ADMIN.value)
+        return cls(role=user.role, company_id=user.company_id)
+
+    @property
+    def is_unrestricted(self) -> bool:
+        """True for administrators."""
+        return self.role == Role.ADMIN
+
+    @property
+    def is_customer(self) -> bool:
+        """True for customer users."""
+        return self.role == Role.CUSTOMER
+
+    def company_ids(self) -> Select | None:
+        """A SELECT of the visible company ids, or None when every company is visible."""
+        if self.is_unrestricted:
+            return None
+        if self.company_id is None:
+            return select(Company.id).where(literal(False))
+        if self.role == Role.CUSTOMER:
+            return select(literal(self.company_id))
+        tree = select(Company.id).where(Company.id == self.company_id).cte(recursive=True)
+        tree = tree.union_all(select(Company.id).where(Company.parent_id == tree.c.id))
+        return select(tree.c.id)
+
+    def covers(self, company_column) -> ColumnElement[bool]:
+        """A WHERE clause limiting `company_column` (a company id column) to this scope."""
+        ids = self.company_ids()
+        if ids is None:
+            return true()
+        return company_column.in_(ids)
+
+    def allows_company(self, company_id: int | None) -> bool:
+        """True when the company with `company_id` is within this scope."""
+        if company_id is None:
+            return self.is_unrestricted
+        if self.is_unrestricted:
+            return True
+        from mspweb.extensions import db
+
+        return bool(
+            db.session.scalar(select(Company.id).where(Company.id == company_id, self.covers(Company.id)))
+        )
+
+
+def current_scope() -> Scope:
+    """The scope of the signed-in user, computed once per request."""
+    if "mspweb_scope" not in g:
+        g.mspweb_scope = Scope.for_user(current_user)
+    return g.mspweb_scope

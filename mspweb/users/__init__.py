@@ -1,0 +1,1 @@
+"""Console users: creating them (CLI and customer setup) and their rules."""

@@ -1,0 +1,101 @@
+"""Wires the web layer: blueprints, login loading, error pages and response headers."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from mspweb.extensions import db, htmx, login_manager
+from mspweb.formatting import register_filters
+from mspweb.menu import register_menu
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; "
+    "object-src 'none'"
+)
+
+
+def register_web(app: Flask) -> None:
+    """Register every blueprint, the user loader, error handlers and security headers."""
+    from mspweb.auth.views import bp as auth_bp
+    from mspweb.main.views import bp as main_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(main_bp)
+    for blueprint in _feature_blueprints():
+        app.register_blueprint(blueprint)
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(_load_user)
+    register_filters(app)
+    register_menu(app)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.after_request(_security_headers)
+
+
+def _feature_blueprints() -> list:
+    """The feature blueprints (pages), each in its own package."""
+    from mspweb.features import blueprints
+
+    return blueprints()
+
+
+def _load_user(user_id: str):
+    from mspweb.models import User
+
+    try:
+        return db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+
+
+def _http_error(error: HTTPException):
+    """Error pages as full pages, or as fragments for htmx requests."""
+    code = error.code or 500
+    template = "errors/_error.html" if htmx and not htmx.boosted else "errors/page.html"
+    response = Response(
+        render_template(template, code=code, title=error.name, message=_message(error)),
+        status=code,
+    )
+    response.vary.add("HX-Request")
+    return response
+
+
+def _csrf_error(error: CSRFError):
+    error.code = 400
+    error.description = "The form expired or was sent without its security token. Reload the page and try again."
+    return _http_error(error)
+
+
+def _message(error: HTTPException) -> str:
+    defaults = {
+        403: "You do not have access to this page.",
+        404: "There is nothing here. It may have been removed, or you may not have access to it.",
+        405: "That action is not allowed here.",
+        429: "Too many attempts. Wait a little and try again.",
+        500: "Something went wrong on our side. The error has been logged.",
+    }
+    description = error.description if error.description else ""
+    if error.code in defaults and (not description or description == type(error).description):
+        return defaults[error.code]
+    return description or defaults.get(error.code or 500, "")
+
+
+def _security_headers(response: Response) -> Response:
+    """Security headers on every response (CSP without inline scripts, no framing...)."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if "HX-Request" in request.headers or request.headers.get("HX-Request"):
+        response.vary.add("HX-Request")
+    return response
