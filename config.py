@@ -15,20 +15,30 @@ INSTANCE_DIR = Path(os.environ.get("MSPWEB_INSTANCE_PATH", BASE_DIR / "instance"
 
 
 def instance_secret(name: str, factory=lambda: secrets.token_urlsafe(48)) -> str:
-    """Read the secret `name` from `instance/`, creating it (mode 0600) on first use."""
+    """Read the secret `name` from `instance/`, creating it (mode 0600) on first use.
+
+    The file appears atomically (written aside, then hard-linked into place), so processes
+    starting together all end up with the same value.
+    """
     path = INSTANCE_DIR / name
     if path.exists():
         return path.read_text().strip()
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    value = factory()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    scratch = INSTANCE_DIR / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(value)
-    return value
+        handle.write(factory())
+    try:
+        os.link(scratch, path)
+    except FileExistsError:
+        pass  # another process won the race: everyone uses its value
+    finally:
+        scratch.unlink()
+    return path.read_text().strip()
 
 
 def database_url(raw: str | None) -> str:
-    """Normalise `DATABASE_URL` for SQLAlchemy (psycopg 3 driver); default to SQLite in instance/."""
+    """Normalise `DATABASE_URL` for SQLAlchemy (psycopg 3); default to SQLite in instance/."""
     if not raw:
         return f"sqlite:///{INSTANCE_DIR / 'mspweb.db'}"
     if raw.startswith("postgres://"):
@@ -63,7 +73,12 @@ class Config:
     CUSTOMER_SESSION_MINUTES = int(os.environ.get("CUSTOMER_SESSION_MINUTES", "15"))
     LICENSES_PER_PAGE = int(os.environ.get("LICENSES_PER_PAGE", "50"))
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "5 per minute;20 per hour")
+    LOGIN_ADDRESS_RATE_LIMIT = os.environ.get(
+        "LOGIN_ADDRESS_RATE_LIMIT", "30 per minute;200 per hour"
+    )
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_HEADERS_ENABLED = False
+    RATELIMIT_KEY_PREFIX = "mspweb-limits"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
@@ -78,5 +93,6 @@ class TestConfig(Config):
 
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"
-    RATELIMIT_ENABLED = False
+    LOGIN_RATE_LIMIT = "1000 per minute"
+    LOGIN_ADDRESS_RATE_LIMIT = "1000 per minute"
     SYNC_STALE_AFTER = 30

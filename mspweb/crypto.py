@@ -50,4 +50,6 @@ def rotate_secret(token: bytes) -> bytes:
     try:
         return _box().rotate(bytes(token))
     except InvalidToken:
-        raise SecretUnreadable("A stored portal password cannot be decrypted with any key.") from None
+        raise SecretUnreadable(
+            "A stored portal password cannot be decrypted with any key."
+        ) from None

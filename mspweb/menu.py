@@ -63,7 +63,8 @@ def managed_customers_available() -> bool:
     from mspweb.extensions import db
     from mspweb.models import Account
 
-    return db.session.scalar(select(Account.id).where(Account.last_success_at.is_not(None)).limit(1)) is not None
+    synchronized = select(Account.id).where(Account.last_success_at.is_not(None)).limit(1)
+    return db.session.scalar(synchronized) is not None
 
 
 def register_menu(app: Flask) -> None:

@@ -69,9 +69,8 @@ class Scope:
             return True
         from mspweb.extensions import db
 
-        return bool(
-            db.session.scalar(select(Company.id).where(Company.id == company_id, self.covers(Company.id)))
-        )
+        visible = select(Company.id).where(Company.id == company_id, self.covers(Company.id))
+        return bool(db.session.scalar(visible))
 
 
 def current_scope() -> Scope:

@@ -68,7 +68,9 @@ def _http_error(error: HTTPException):
 
 def _csrf_error(error: CSRFError):
     error.code = 400
-    error.description = "The form expired or was sent without its security token. Reload the page and try again."
+    error.description = (
+        "The form expired or was sent without its security token. Reload the page and try again."
+    )
     return _http_error(error)
 
 

@@ -71,3 +71,44 @@ def test_cli_refuses_a_customer_without_a_known_company(app):
     )
     assert result.exit_code != 0
     assert "No company with portal id" in result.output
+
+
+def test_repeated_failures_for_one_email_are_slowed_then_refused(app, client, admin):
+    app.config["LOGIN_RATE_LIMIT"] = "4 per minute"
+    try:
+        import time
+
+        timings = []
+        for _ in range(4):
+            started = time.monotonic()
+            assert login(client, ADMIN_EMAIL, "wrong-password").status_code == 401
+            timings.append(time.monotonic() - started)
+        assert timings[-1] >= 0.4 > timings[0]  # the third and fourth failures waited
+        refused = login(client, ADMIN_EMAIL, ADMIN_PASSWORD)
+        assert refused.status_code == 429
+        assert "Too many failed sign-in attempts" in refused.text
+        # another email from the same address is not locked out by this one
+        other = login(client, "someone@msp.example", "wrong-password")
+        assert other.status_code == 401
+    finally:
+        app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"
+
+
+def test_repeated_failures_from_one_address_are_refused(app, client, admin):
+    app.config["LOGIN_ADDRESS_RATE_LIMIT"] = "3 per minute"
+    try:
+        for number in range(3):
+            assert login(client, f"guess{number}@msp.example", "nope-nope").status_code == 401
+        assert login(client, ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 429
+    finally:
+        app.config["LOGIN_ADDRESS_RATE_LIMIT"] = "1000 per minute"
+
+
+def test_successful_logins_are_not_counted(app, client, admin):
+    app.config["LOGIN_RATE_LIMIT"] = "2 per minute"
+    try:
+        for _ in range(4):
+            assert login(client, ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 302
+            client.post("/logout")
+    finally:
+        app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"

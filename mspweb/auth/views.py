@@ -13,6 +13,7 @@ from mspweb.models import User
 from mspweb.models.base import utcnow
 
 from .forms import LoginForm
+from .throttle import forget_failures, login_limits, slow_down_after_failure
 
 bp = Blueprint("auth", __name__)
 
@@ -20,6 +21,7 @@ INVALID_LOGIN = "Invalid email or password"
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_limits
 def login():
     """Show the login form; sign the user in on a valid POST."""
     if current_user.is_authenticated:
@@ -33,8 +35,10 @@ def login():
         if user is not None and user.is_active and user.check_password(form.password.data):
             user.last_login_at = utcnow()
             db.session.commit()
+            forget_failures(email)
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("main.dashboard"))
+        slow_down_after_failure(email)
         error, status = INVALID_LOGIN, 401
     elif request.method == "POST":
         error, status = INVALID_LOGIN, 422

@@ -17,7 +17,7 @@ users_cli = AppGroup("users", help="Manage console users.")
 @click.option("--email", required=True)
 @click.option("--password", required=True, help="At least 8 characters.")
 @click.option("--role", type=click.Choice(["admin", "operator", "customer"]), default="admin")
-@click.option("--company", "company_portal_id", help="Portal id of the company (operator, customer).")
+@click.option("--company", "company_portal_id", help="Portal id of the confined company.")
 def create_command(email: str, password: str, role: str, company_portal_id: str | None) -> None:
     """Create a user; operators and customers are confined to --company."""
     try:
