@@ -13,9 +13,11 @@ from mspweb.models import User
 from mspweb.models.base import utcnow
 
 from .forms import LoginForm
+from .idle import end_idle_customer_sessions
 from .throttle import forget_failures, login_limits, slow_down_after_failure
 
 bp = Blueprint("auth", __name__)
+bp.before_app_request(end_idle_customer_sessions)
 
 INVALID_LOGIN = "Invalid email or password"
 
