@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import has_app_context
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import text
@@ -40,6 +41,12 @@ class CSRFClient(FlaskClient):
         return serializer.dumps(raw)
 
     def open(self, *args, **kwargs):
+        # Requests reuse the test's app context (and so its `g`): forget who was signed in
+        # by an earlier request, as a real server would, so each client is its own user.
+        from flask import g
+
+        if has_app_context():
+            g.__dict__.clear()
         send_csrf = kwargs.pop("csrf", True)
         method = (kwargs.get("method") or "GET").upper()
         if send_csrf and method not in {"GET", "HEAD", "OPTIONS"}:
