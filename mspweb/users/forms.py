@@ -27,4 +27,6 @@ class StaffUserForm(FlaskForm):
         "Role",
         choices=[("admin", "Administrator (everything)"), ("operator", "Operator (one subtree)")],
     )
-    company_id = SelectField("Confined to", coerce=int, validators=[Optional()], validate_choice=False)
+    company_id = SelectField(
+        "Confined to", coerce=int, validators=[Optional()], validate_choice=False
+    )
