@@ -23,7 +23,7 @@ from mspweb import create_app
 
 DEMO_USERNAME = "msp@northwind.example"
 DEMO_PASSWORD = "northwind"
-ADMIN_EMAIL = "admin@mspweb.local"
+ADMIN_EMAIL = "admin@mspweb.example"
 
 
 def main(argv: list[str] | None = None) -> int:

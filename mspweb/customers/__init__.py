@@ -1,0 +1,1 @@
+"""Managed Customers: the imported accounts' customers, their statuses (R15), setup actions."""

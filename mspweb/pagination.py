@@ -1,0 +1,69 @@
+"""Server-side paging: a page of rows plus what the pager needs, from two small queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import request
+from sqlalchemy import Select, func, select
+
+from mspweb.extensions import db
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of `items` out of `total` rows."""
+
+    items: list[Any]
+    number: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages there are (at least one, so "page 1 of 1" reads right when empty)."""
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        """True when there is a page before this one."""
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        """True when there is a page after this one."""
+        return self.number < self.pages
+
+    @property
+    def first_row(self) -> int:
+        """The 1-based number of the first row shown (0 when there are none)."""
+        return 0 if not self.total else (self.number - 1) * self.per_page + 1
+
+    @property
+    def last_row(self) -> int:
+        """The 1-based number of the last row shown."""
+        return self.first_row + len(self.items) - 1 if self.items else 0
+
+
+def page_number() -> int:
+    """The `page` query parameter as a positive integer (1 when absent or invalid)."""
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except (TypeError, ValueError):
+        return 1
+
+
+def paginate(
+    query: Select, number: int, per_page: int, scalars: bool = True, total: int | None = None
+) -> Page:
+    """Count `query`'s rows (unless the caller knows `total`), then fetch page `number`
+    (clamped to the last page)."""
+    if total is None:
+        count = select(func.count()).select_from(query.order_by(None).subquery())
+        total = db.session.scalar(count) or 0
+    last = max(1, -(-total // per_page))
+    number = min(max(1, number), last)
+    paged = query.limit(per_page).offset((number - 1) * per_page)
+    result = db.session.scalars(paged) if scalars else db.session.execute(paged)
+    return Page(items=list(result.all()), number=number, per_page=per_page, total=total)
