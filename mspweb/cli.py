@@ -9,6 +9,8 @@ from flask import Flask
 #: Command groups, as "module:attribute".
 GROUPS = [
     "mspweb.users.cli:users_cli",
+    "mspweb.accounts.cli:accounts_cli",
+    "mspweb.licenses.cli:licenses_cli",
     "mspweb.sandbox.cli:sandbox_cli",
 ]
 

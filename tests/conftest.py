@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import text
 
-pytest_plugins = ["tests.plugins.sandbox"]
+pytest_plugins = ["tests.plugins.sandbox", "tests.plugins.sync"]
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_EMAIL = "admin@msp.example"
@@ -113,9 +113,13 @@ def _build_schema(app) -> None:
 
     from mspweb.extensions import db
 
-    db.drop_all()
     with db.engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        if connection.dialect.name == "postgresql":  # whatever an earlier run left behind
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        else:
+            db.metadata.drop_all(connection)
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     upgrade()
 
 

@@ -77,6 +77,9 @@ class License(db.Model):
     __table_args__ = (
         UniqueConstraint("account_id", "public_key"),
         Index("ix_license_company", "company_id"),
+        # The License Management table sorts by key and by product through these (50,000 rows).
+        Index("ix_license_public_key", "public_key"),
+        Index("ix_license_product_name", "product_name", "public_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,6 +97,9 @@ class License(db.Model):
     expiration: Mapped[date | None] = mapped_column(Date)
     portal_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Fingerprint of what the portal said at the last sync (fields, company, units per site):
+    #: a sync loads and compares only the licenses whose fingerprint changed.
+    portal_digest: Mapped[str | None] = mapped_column(String(16))
     #: Bumped by every tag edit: concurrent editors of one license are told of a conflict.
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: af98ec231ec4
+Revision ID: a386962e27b4
 Revises: 
-Create Date: 2026-11-22 15:41:48.477282
+Create Date: 2026-11-22 16:01:41.805184
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'af98ec231ec4'
+revision = 'a386962e27b4'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -94,6 +94,7 @@ def upgrade():
     sa.Column('expiration', sa.Date(), nullable=True),
     sa.Column('portal_updated_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('first_seen_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('portal_digest', sa.String(length=16), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['account.id'], name=op.f('fk_license_account_id_account'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_license_company_id_company'), ondelete='CASCADE'),
@@ -103,6 +104,8 @@ def upgrade():
     with op.batch_alter_table('license', schema=None) as batch_op:
         batch_op.create_index('ix_license_company', ['company_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_license_product_code'), ['product_code'], unique=False)
+        batch_op.create_index('ix_license_product_name', ['product_name', 'public_key'], unique=False)
+        batch_op.create_index('ix_license_public_key', ['public_key'], unique=False)
 
     op.create_table('site',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -262,6 +265,8 @@ def downgrade():
     op.drop_table('user')
     op.drop_table('site')
     with op.batch_alter_table('license', schema=None) as batch_op:
+        batch_op.drop_index('ix_license_public_key')
+        batch_op.drop_index('ix_license_product_name')
         batch_op.drop_index(batch_op.f('ix_license_product_code'))
         batch_op.drop_index('ix_license_company')
 

@@ -1,0 +1,348 @@
+"""Read both portals into a compact :class:`Snapshot` (plain tuples, no ORM objects).
+
+The structure is read breadth-first with ``Company/Children``, asking only companies whose
+type can have children; every license with one ``Search/Licenses`` stream (``customerId``
+null); the business portal's sites and licenses with their allocations. A portal failure
+raises :class:`SyncFailure` with the error in words; a listing that does not add up is a
+failure too (the client refuses it), so a snapshot is always complete.
+"""
+
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from hashlib import blake2b
+from typing import NamedTuple
+
+from mspweb.models.companies import PARENT_TYPES
+from mspweb.portal import (
+    BusinessPortalClient,
+    MspPortalClient,
+    PortalAuthError,
+    PortalError,
+    PortalNotFound,
+    PortalProtocolError,
+    PortalUnavailable,
+)
+
+#: ``progress(phase, done, total)``: called as the fetch goes (the caller throttles writes).
+ProgressCallback = Callable[[str, int, int | None], None]
+
+#: Unknown companies a license may name (added while the sync ran) that are looked up at most.
+MAX_LATE_COMPANIES = 50
+
+
+class CompanyRecord(NamedTuple):
+    """One company of the MSP portal's tree."""
+
+    portal_id: str
+    name: str
+    entity_type: int
+    status: int
+    email: str | None
+    access: str
+    parent_portal_id: str | None
+    custom_identifier: str | None = None
+
+
+class SiteRecord(NamedTuple):
+    """One business-portal site."""
+
+    portal_id: str
+    name: str
+    parent_portal_id: str | None
+
+
+class LicenseRecord(NamedTuple):
+    """One license; ``allocations`` is None for MSP-portal licenses (one pool per company),
+    else ``((site portal id or None, quantity, usage), ...)``."""
+
+    public_key: str
+    company_portal_id: str | None  # None: the business-portal company
+    product_code: str
+    product_name: str
+    quantity: int
+    usage: int
+    state: int
+    trial: bool
+    trial_expiration: date | None
+    expiration: date | None
+    last_update: datetime | None
+    allocations: tuple[tuple[str | None, int, int], ...] | None = None
+    digest: str = ""  # see license_digest
+
+
+@dataclass
+class Snapshot:
+    """Everything one sync read from the portals, complete (else the fetch failed)."""
+
+    has_msp: bool = False
+    has_business: bool = False
+    #: MSP companies, parents before children, the root first.
+    companies: list[CompanyRecord] = field(default_factory=list)
+    business_company: tuple[str, str] | None = None  # (portal id, name)
+    sites: list[SiteRecord] = field(default_factory=list)
+    msp_licenses: list[LicenseRecord] = field(default_factory=list)
+    business_licenses: list[LicenseRecord] = field(default_factory=list)
+    portal_calls: int = 0
+    portal_retries: int = 0
+    portal_wait_seconds: float = 0.0
+
+    @property
+    def root(self) -> CompanyRecord | None:
+        """The MSP root company."""
+        return self.companies[0] if self.companies else None
+
+
+class SyncFailure(Exception):
+    """A sync failed; ``message`` says why in words a person can act on.
+
+    ``credentials_invalid`` is set when the portal no longer accepts the stored credentials.
+    """
+
+    def __init__(self, message: str, *, credentials_invalid: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.credentials_invalid = credentials_invalid
+
+
+def describe_portal_error(error: PortalError, portal: str) -> SyncFailure:
+    """The failure, in words, for a portal error on `portal` ("MSP portal", "business portal")."""
+    detail = str(error)
+    if isinstance(error, PortalAuthError):
+        return SyncFailure(
+            f"The {portal}: credentials no longer valid. Update the account's password, then "
+            "synchronize again.",
+            credentials_invalid=True,
+        )
+    if isinstance(error, PortalUnavailable):
+        if error.status == 503 and (error.code, error.sub_code) == (99, 2):
+            return SyncFailure(f"The {portal} is under maintenance (portal under maintenance); "
+                               f"try again later. ({detail})")
+        if "timed out" in detail:
+            return SyncFailure(f"The {portal} timed out: {detail}")
+        return SyncFailure(f"The {portal} is unavailable: {detail}")
+    if isinstance(error, PortalProtocolError):
+        return SyncFailure(f"The {portal} answered something unexpected: {detail}")
+    return SyncFailure(f"The {portal} refused a call: {detail}")
+
+
+def _intern(text: str | None) -> str | None:
+    return sys.intern(text) if text is not None else None
+
+
+def _company(record, parent_portal_id: str | None) -> CompanyRecord:
+    return CompanyRecord(record.public_id, record.name, record.type, record.status, record.email,
+                         record.access, parent_portal_id)
+
+
+def units_of(record) -> list[tuple[str | None, int, int]]:
+    """A business license's allocations that hold units (all units at company level if none)."""
+    parts = [part for part in record.allocations or () if part[1] or part[2]]
+    if parts:
+        return parts
+    if record.allocations:
+        return [record.allocations[0]]
+    return [(None, record.quantity, record.usage)]
+
+
+def license_digest(item, source: str, company_portal_id: str | None,
+                   allocations: tuple | None) -> str:
+    """A stable fingerprint of what the portal says about a license: its fields, its company
+    and its units per site. A sync compares fingerprints first, and loads and compares the
+    rows only of licenses whose fingerprint changed."""
+    if allocations is None:
+        units = ""
+    else:
+        parts = units_of(LicenseRecord("", None, "", "", item.quantity, item.usage, 0, False,
+                                       None, None, None, allocations))
+        units = ";".join(f"{site}:{quantity}:{usage}" for site, quantity, usage in
+                         sorted(parts, key=lambda part: part[0] or ""))
+    trial_expiration, expiration, last_update = (item.trial_expiration, item.expiration,
+                                                 item.last_update)
+    text = (f"{source}|{company_portal_id}|{item.product_code}|{item.product_name}|"
+            f"{item.quantity}|{item.usage}|{item.state}|{item.trial:d}|"
+            f"{trial_expiration.toordinal() if trial_expiration else 0}|"
+            f"{expiration.toordinal() if expiration else 0}|"
+            f"{last_update.timestamp() if last_update else 0}|{units}")
+    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+def _license(item, company_portal_id: str | None, allocations=None) -> LicenseRecord:
+    source = "msp" if allocations is None else "business"
+    return LicenseRecord(
+        item.public_key, company_portal_id, _intern(item.product_code),
+        _intern(item.product_name), item.quantity, item.usage, item.state, item.trial,
+        item.trial_expiration, item.expiration, item.last_update, allocations,
+        license_digest(item, source, company_portal_id, allocations),
+    )
+
+
+class _Prefetch:
+    """Runs a record stream in a thread, handing its records over in chunks, so that the
+    sync's own work on one page overlaps the portal's answering of the next."""
+
+    _DONE = object()
+
+    def __init__(self, stream: Iterator, chunk: int = 100, depth: int = 8) -> None:
+        self._stream = stream
+        self._chunk = chunk
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._produce, name="portal-prefetch",
+                                        daemon=True)
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.5)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self) -> None:
+        chunk: list = []
+        try:
+            for record in self._stream:
+                if self._stop.is_set():
+                    return
+                chunk.append(record)
+                if len(chunk) >= self._chunk:
+                    if not self._put(chunk):
+                        return
+                    chunk = []
+            if chunk and not self._put(chunk):
+                return
+            self._put(self._DONE)
+        except BaseException as error:  # handed to the consumer, raised there
+            self._put(error)
+
+    def __iter__(self) -> Iterator:
+        self._thread.start()
+        try:
+            while True:
+                item = self._queue.get()
+                if item is self._DONE:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield from item
+        finally:
+            self._stop.set()
+            self._thread.join(timeout=30)
+
+
+class Fetcher:
+    """Reads one account's portals; ``progress`` hears how far it got."""
+
+    def __init__(self, progress: ProgressCallback | None = None,
+                 expected_licenses: int | None = None) -> None:
+        self.progress = progress or (lambda phase, done, total: None)
+        self.expected_licenses = expected_licenses or None
+        self.snapshot = Snapshot()
+
+    def fetch_msp(self, client: MspPortalClient, root_portal_id: str | None) -> None:
+        """Read the MSP portal's tree and every readable license."""
+        snapshot = self.snapshot
+        try:
+            if root_portal_id is None:
+                root_portal_id = client.current_user().company_id
+            detail = client.company_detail(root_portal_id)
+            root = CompanyRecord(detail.id, detail.name, detail.type, detail.status,
+                                 detail.email, detail.access, None, detail.custom_identifier)
+            self._read_tree(client, root)
+            self._read_licenses(client)
+        except PortalError as error:
+            raise describe_portal_error(error, "MSP portal") from error
+        finally:
+            self._count(client)
+        snapshot.has_msp = True
+
+    def _read_tree(self, client: MspPortalClient, root: CompanyRecord) -> None:
+        companies = self.snapshot.companies
+        companies.append(root)
+        waiting = deque([root.portal_id] if root.entity_type in PARENT_TYPES else [])
+        while waiting:
+            parent_id = waiting.popleft()
+            for child in client.company_children(parent_id):
+                companies.append(_company(child, parent_id))
+                if child.type in PARENT_TYPES:
+                    waiting.append(child.public_id)
+            self.progress("companies", len(companies), None)
+
+    def _read_licenses(self, client: MspPortalClient) -> None:
+        known = {company.portal_id: company.portal_id for company in self.snapshot.companies}
+        licenses = self.snapshot.msp_licenses
+        late: set[str] = set()
+        self.progress("licenses", 0, self.expected_licenses)
+        with closing(iter(_Prefetch(client.licenses(None)))) as stream:
+            for count, item in enumerate(stream, start=1):
+                owner = known.get(item.customer_id)
+                if owner is None:  # a company added after the tree was read
+                    late.add(item.customer_id)
+                    owner = item.customer_id
+                licenses.append(_license(item, owner))
+                if count % 100 == 0:
+                    self.progress("licenses", count, self.expected_licenses)
+        self.progress("licenses", len(licenses), len(licenses))
+        if late:
+            self._read_late_companies(client, late, known)
+
+    def _read_late_companies(self, client: MspPortalClient, late: set[str],
+                             known: dict[str, str]) -> None:
+        """Look up companies that licenses name but the tree did not hold (and their parents)."""
+        waiting, found = list(late), []
+        while waiting:
+            if len(found) >= MAX_LATE_COMPANIES:
+                raise SyncFailure("The MSP portal changed too much while it was being read; "
+                                  "try again.")
+            company_id = waiting.pop()
+            if company_id in known:
+                continue
+            try:
+                detail = client.company_detail(company_id)
+            except PortalNotFound:
+                raise SyncFailure("The MSP portal changed while it was being read (a company "
+                                  "was removed); try again.") from None
+            found.append(CompanyRecord(detail.id, detail.name, detail.type, detail.status,
+                                       detail.email, detail.access, detail.parent_id,
+                                       detail.custom_identifier))
+            known[detail.id] = detail.id
+            if detail.parent_id is not None and detail.parent_id not in known:
+                waiting.append(detail.parent_id)
+        self.snapshot.companies.extend(found)  # the engine orders parents before children
+
+    def fetch_business(self, client: BusinessPortalClient) -> None:
+        """Read the business portal's company, its licenses and its sites."""
+        snapshot = self.snapshot
+        try:
+            user = client.current_user()
+            snapshot.business_company = (user.company_id, user.company_name)
+            licenses = snapshot.business_licenses
+            for count, item in enumerate(client.licenses(), start=1):
+                allocations = tuple((part.site_id, part.quantity, part.usage)
+                                    for part in item.allocations)
+                licenses.append(_license(item, None, allocations))
+                if count % 100 == 0:
+                    self.progress("business", count, None)
+            snapshot.sites = [SiteRecord(site.site_id, site.name, site.parent_site_id)
+                              for site in client.sites()]
+            self.progress("business", len(licenses), len(licenses))
+        except PortalError as error:
+            raise describe_portal_error(error, "business portal") from error
+        finally:
+            self._count(client)
+        snapshot.has_business = True
+
+    def _count(self, client) -> None:
+        stats = client.stats
+        self.snapshot.portal_calls += stats.calls
+        self.snapshot.portal_retries += stats.retries
+        self.snapshot.portal_wait_seconds += stats.waited_seconds
