@@ -41,6 +41,10 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def _maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -126,7 +130,7 @@ def _child(mode: str, argument: str, env: dict) -> dict:
         raise SystemExit(f"child {mode} failed:\n{result.stdout}\n{result.stderr}")
     for line in result.stderr.splitlines():
         if "fetched in" in line:
-            print("  " + line.split("] ", 1)[-1][:110])
+            print("  " + line.split("] ", 1)[-1][:150])
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -193,7 +197,7 @@ def main() -> None:
     os.environ.update(BENCH_DATABASE_URL=env["BENCH_DATABASE_URL"],
                       BENCH_REDIS_URL=env["BENCH_REDIS_URL"])
     database = "PostgreSQL" if raw_url and raw_url.startswith("postgres") else "SQLite"
-    print(f"database: {database}")
+    print(f"database: {database}; load average {_load()} on {os.cpu_count()} CPUs")
 
     try:
         app = _app()
@@ -260,6 +264,8 @@ def main() -> None:
         ("peak memory < 200 MB", max(sync["peak_mb"] for sync in syncs) < TARGET_MEMORY_MB),
         ("every sync succeeded", all(sync["status"] == "succeeded" for sync in syncs)),
     ]
+    print(f"load average at the end: {_load()} (a busy machine slows the syncs more than the "
+          "floor)")
     for name, ok in checks:
         print(f"{'met ' if ok else 'MISSED'}  {name}")
     if not all(ok for _, ok in checks):
