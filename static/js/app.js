@@ -51,4 +51,30 @@
       item.checked = box.checked;
     });
   });
+
+  // License Management: a tree node filters the table, keeping the other filters (without
+  // JavaScript the link opens the page filtered by that node alone).
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("#license-tree a.tree-link");
+    var form = document.getElementById("license-filters");
+    var company = document.getElementById("filter-company");
+    if (!link || !form || !company || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) { return; }
+    event.preventDefault();
+    company.value = link.getAttribute("data-company");
+    window.htmx.trigger(form, "submit");
+  });
+
+  // After the table changes: mark the selected tree node, and point "Export CSV" at the view.
+  document.addEventListener("htmx:afterSettle", function () {
+    var table = document.getElementById("license-table");
+    if (!table) { return; }
+    var selected = table.getAttribute("data-company");
+    document.querySelectorAll("#license-tree a.tree-link").forEach(function (item) {
+      var on = item.getAttribute("data-company") === selected;
+      item.classList.toggle("selected", on);
+      if (on) { item.setAttribute("aria-current", "true"); } else { item.removeAttribute("aria-current"); }
+    });
+    var exportLink = document.getElementById("export-link");
+    if (exportLink && table.getAttribute("data-export")) { exportLink.href = table.getAttribute("data-export"); }
+  });
 })();

@@ -1,0 +1,145 @@
+"""License Management: the tree, the table of licenses in pools, inline and bulk tags, CSV.
+
+Every parameter of the table lives in the URL; an htmx request gets the table fragment, any
+other request (a bookmark, a reload, a boosted link, a history restore) the full page.
+There is no route that moves a license between pools (R04).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from mspweb.extensions import db, htmx, login_manager
+from mspweb.licenses import tag_views
+from mspweb.licenses.export import csv_response
+from mspweb.licenses.filters import LicenseFilters
+from mspweb.licenses.lookups import visible_company
+from mspweb.licenses.paging import license_page
+from mspweb.licenses.status import STATUSES
+from mspweb.licenses.tree import build_tree
+from mspweb.models import License, LicenseTag, Tag
+from mspweb.scope import Scope, current_scope
+
+bp = Blueprint("licenses", __name__)
+
+#: The event the sync status fragment (and a bulk tag edit) sends when licenses changed.
+LICENSES_CHANGED = "licenses-changed"
+
+
+@bp.before_request
+def _signed_in():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+def wants_fragment() -> bool:
+    """True for an htmx request that wants a fragment (not boosted, not a history restore)."""
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def current_filters() -> LicenseFilters:
+    """The table's parameters from the query string; a forged tree node or account gives 404."""
+    filters = LicenseFilters.from_args(request.args, current_app.config["LICENSES_PER_PAGE"])
+    visible_company(filters.company)
+    if filters.account is not None:
+        current_scope().require_account(filters.account)
+    return filters
+
+
+@bp.get("/licenses")
+def index():
+    """The License Management page, or its table fragment for htmx."""
+    filters = current_filters()
+    scope = current_scope()
+    page = license_page(filters, scope)
+    context = {"filters": filters, "page": page, "statuses": STATUSES,
+               "pool_removal": pool_removal_urls(page.rows)}
+    if wants_fragment():
+        response = Response(render_template("licenses/_table.html", oob=True, **context))
+        if htmx.trigger != "license-table":  # not the table refreshing itself after a sync
+            # the canonical URL (no empty parameters) goes into the address bar and history
+            response.headers["HX-Push-Url"] = url_for("licenses.index", **filters.args())
+    else:
+        tree = build_tree(scope)
+        response = Response(render_template(
+            "licenses/index.html", tree=tree, open_ids=tree.open_ids(filters.company), **context,
+        ))
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.get("/licenses/tree")
+def tree():
+    """The whole tree fragment (refreshed after a sync); the page for a direct visit."""
+    filters = current_filters()
+    if not wants_fragment():
+        return redirect(url_for("licenses.index", **filters.args()))
+    license_tree = build_tree(current_scope())
+    response = Response(render_template(
+        "licenses/_tree.html", tree=license_tree, filters=filters,
+        open_ids=license_tree.open_ids(filters.company),
+    ))
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.get("/licenses/tree/<int:company_id>")
+def tree_children(company_id: int):
+    """The children of one tree node, loaded when it is opened."""
+    visible_company(company_id)
+    if not wants_fragment():
+        return redirect(url_for("licenses.index", company=company_id))
+    license_tree = build_tree(current_scope())
+    node = license_tree.nodes.get(company_id)
+    response = Response(render_template(
+        "licenses/_tree_children.html", nodes=node.children if node else [], tree=license_tree,
+        filters=LicenseFilters(), open_ids=set(),
+    ))
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.get("/licenses/export.csv")
+def export():
+    """The rows of the current filters as CSV, streamed (sort and filters as on the page)."""
+    return csv_response(current_filters(), current_scope())
+
+
+@bp.get("/licenses/tag-options")
+def tag_options():
+    """The tag suggestions (a datalist) for the tag inputs, loaded after the page."""
+    if not wants_fragment():
+        return redirect(url_for("tags.index"))
+    response = Response(render_template("licenses/_tag_options.html",
+                                        tag_names=tag_names(current_scope())))
+    response.vary.add("HX-Request")
+    return response
+
+
+def pool_removal_urls(rows) -> dict[int, str]:
+    """For administrators: account id -> the pool-removal confirmation (R11) of the accounts
+    on the page (nothing when that page is not installed)."""
+    endpoint = "accounts.remove_pools_confirm"
+    if not current_user.is_admin or endpoint not in current_app.view_functions:
+        return {}
+    accounts = {row.account_id for row in rows}
+    return {account_id: url_for(endpoint, account_id=account_id) for account_id in accounts}
+
+
+def tag_names(scope: Scope) -> list[str]:
+    """Names of the tags the user may see, for the tag inputs' suggestions."""
+    statement = select(Tag.name).order_by(Tag.name)
+    if not scope.is_unrestricted:
+        visible = select(LicenseTag.tag_id).join(License, License.id == LicenseTag.license_id)
+        statement = statement.where(Tag.id.in_(visible.where(scope.covers(License.company_id))))
+    return list(db.session.scalars(statement))
+
+
+bp.add_url_rule("/licenses/<int:license_id>/tags", "add_tag", tag_views.add_tag,
+                methods=["POST"])
+bp.add_url_rule("/licenses/<int:license_id>/tags/remove", "remove_tag", tag_views.remove_tag,
+                methods=["POST"])
+bp.add_url_rule("/licenses/tags", "bulk_tags", tag_views.bulk_tags, methods=["POST"])

@@ -1,0 +1,133 @@
+"""The Tags page: every tag the user may see with how many licenses carry it; rename a tag on
+every license and delete a tag (R09), each after a confirmation.
+
+A tag is global: renaming or deleting it changes every license that carries it. Administrators
+may do both; operators only for tags that are on no license outside their part of the tree (403
+otherwise). Customer users see their tags here but edit them only on their own licenses (R12):
+renaming or deleting a tag is a 404 for them. A tag the user cannot see at all is a 404.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from mspweb.extensions import db, htmx, login_manager
+from mspweb.licenses.forms import RenameTagForm
+from mspweb.licenses.lookups import tag_page, visible_tag
+from mspweb.licenses.tags import TagError, begin_write, delete_tag, rename_tag
+from mspweb.models import Tag
+from mspweb.scope import current_scope
+
+bp = Blueprint("tags", __name__)
+
+TAGS_PER_PAGE = 100
+SHARED_TAG = ("This tag is also on licenses outside your part of the tree: only an administrator "
+              "can rename or delete it.")
+
+
+@bp.before_request
+def _signed_in():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+def _fragment_wanted() -> bool:
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def _render(full: str, fragment: str, status: int = 200, headers=None, **context):
+    template = fragment if _fragment_wanted() else full
+    response = make_response(render_template(template, **context), status)
+    response.headers.update(headers or {})
+    response.vary.add("HX-Request")
+    return response
+
+
+def may_manage(tag_row) -> bool:
+    """True when the user may rename or delete this tag (see the module docstring)."""
+    if current_user.is_customer:
+        return False
+    return current_user.is_admin or not tag_row.outside
+
+
+@bp.get("/tags")
+def index():
+    """The list of tags (search `q`, `page`), or its fragment for htmx."""
+    query = (request.args.get("q") or "").strip()[:100]
+    try:
+        number = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        number = 1
+    page = tag_page(current_scope(), query, number, TAGS_PER_PAGE)
+    return _render("tags/index.html", "tags/_list.html", page=page, q=query,
+                   may_manage=may_manage, message=None)
+
+
+@bp.route("/tags/<int:tag_id>/rename", methods=["GET", "POST"])
+def rename(tag_id: int):
+    """GET: the confirmation form; POST: rename the tag on every license (422 on a bad name)."""
+    tag_row = _manageable(tag_id)
+    form = RenameTagForm(data={"name": tag_row.name} if request.method == "GET" else None)
+    if request.method == "GET" or not form.validate():
+        status = 200 if request.method == "GET" else 422
+        return _render("tags/rename.html", "tags/_rename.html", status=status, form=form,
+                       tag=tag_row)
+    tag = db.session.get(Tag, tag_id)
+    try:
+        count, merged = rename_tag(tag, form.name.data, current_user)
+        db.session.commit()
+    except (TagError, IntegrityError) as error:
+        db.session.rollback()
+        message = str(error) if isinstance(error, TagError) else (
+            "Another tag got that name at the same moment. Try again.")
+        form.name.errors = [message]
+        return _render("tags/rename.html", "tags/_rename.html", status=422, form=form,
+                       tag=tag_row)
+    how = "merged into the existing tag" if merged else "renamed to"
+    return _finished(f"Tag “{tag_row.name}” {how} “{form.name.data}” on {count} licenses.")
+
+
+@bp.route("/tags/<int:tag_id>/delete", methods=["GET", "POST"])
+def delete(tag_id: int):
+    """GET: the confirmation; POST: delete the tag from every license."""
+    tag_row = _manageable(tag_id)
+    if request.method == "GET":
+        return _render("tags/delete.html", "tags/_delete.html", tag=tag_row)
+    count = delete_tag(db.session.get(Tag, tag_id), current_user)
+    db.session.commit()
+    return _finished(f"Tag “{tag_row.name}” deleted from {count} licenses.")
+
+
+def _manageable(tag_id: int):
+    if current_user.is_customer:
+        abort(404)
+    if request.method == "POST":
+        begin_write()
+    tag_row = visible_tag(tag_id)
+    if not may_manage(tag_row):
+        abort(403, description=SHARED_TAG)
+    return tag_row
+
+
+def _finished(message: str):
+    """After a rename or delete: back to the list (htmx: the list fragment, in place)."""
+    if not _fragment_wanted():
+        flash(message, "success")
+        return redirect(url_for("tags.index"))
+    page = tag_page(current_scope(), "", 1, TAGS_PER_PAGE)
+    return _render("tags/index.html", "tags/_list.html", page=page, q="", may_manage=may_manage,
+                   message=message, headers={"HX-Retarget": "#tag-list", "HX-Reswap": "outerHTML",
+                                             "HX-Push-Url": url_for("tags.index")})
+
