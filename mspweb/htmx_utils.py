@@ -13,8 +13,11 @@ from mspweb.extensions import htmx
 
 
 def wants_fragment() -> bool:
-    """True for an htmx request that is not a boosted navigation."""
-    return bool(htmx) and not htmx.boosted
+    """True for an htmx request that is not a boosted navigation nor a history restore.
+
+    A history restore (Back after the cache is empty: `historyCacheSize` is 0) wants the page.
+    """
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def render(

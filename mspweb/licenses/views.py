@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from mspweb.extensions import db, htmx, login_manager
+from mspweb.htmx_utils import wants_fragment
 from mspweb.licenses import tag_views
 from mspweb.licenses.export import csv_response
 from mspweb.licenses.filters import LicenseFilters
@@ -33,11 +34,6 @@ def _signed_in():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     return None
-
-
-def wants_fragment() -> bool:
-    """True for an htmx request that wants a fragment (not boosted, not a history restore)."""
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def current_filters() -> LicenseFilters:

@@ -13,16 +13,15 @@ from flask import (
     Blueprint,
     abort,
     flash,
-    make_response,
     redirect,
-    render_template,
     request,
     url_for,
 )
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from mspweb.extensions import db, htmx, login_manager
+from mspweb.extensions import db, login_manager
+from mspweb.htmx_utils import render, wants_fragment
 from mspweb.licenses.forms import RenameTagForm
 from mspweb.licenses.lookups import tag_page, visible_tag
 from mspweb.licenses.tags import TagError, begin_write, delete_tag, rename_tag
@@ -43,18 +42,6 @@ def _signed_in():
     return None
 
 
-def _fragment_wanted() -> bool:
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
-
-
-def _render(full: str, fragment: str, status: int = 200, headers=None, **context):
-    template = fragment if _fragment_wanted() else full
-    response = make_response(render_template(template, **context), status)
-    response.headers.update(headers or {})
-    response.vary.add("HX-Request")
-    return response
-
-
 def may_manage(tag_row) -> bool:
     """True when the user may rename or delete this tag (see the module docstring)."""
     if current_user.is_customer:
@@ -71,7 +58,7 @@ def index():
     except ValueError:
         number = 1
     page = tag_page(current_scope(), query, number, TAGS_PER_PAGE)
-    return _render("tags/index.html", "tags/_list.html", page=page, q=query,
+    return render("tags/index.html", "tags/_list.html", page=page, q=query,
                    may_manage=may_manage, message=None)
 
 
@@ -82,7 +69,7 @@ def rename(tag_id: int):
     form = RenameTagForm(data={"name": tag_row.name} if request.method == "GET" else None)
     if request.method == "GET" or not form.validate():
         status = 200 if request.method == "GET" else 422
-        return _render("tags/rename.html", "tags/_rename.html", status=status, form=form,
+        return render("tags/rename.html", "tags/_rename.html", status=status, form=form,
                        tag=tag_row)
     tag = db.session.get(Tag, tag_id)
     try:
@@ -93,7 +80,7 @@ def rename(tag_id: int):
         message = str(error) if isinstance(error, TagError) else (
             "Another tag got that name at the same moment. Try again.")
         form.name.errors = [message]
-        return _render("tags/rename.html", "tags/_rename.html", status=422, form=form,
+        return render("tags/rename.html", "tags/_rename.html", status=422, form=form,
                        tag=tag_row)
     how = "merged into the existing tag" if merged else "renamed to"
     return _finished(f"Tag “{tag_row.name}” {how} “{form.name.data}” on {count} licenses.")
@@ -104,7 +91,7 @@ def delete(tag_id: int):
     """GET: the confirmation; POST: delete the tag from every license."""
     tag_row = _manageable(tag_id)
     if request.method == "GET":
-        return _render("tags/delete.html", "tags/_delete.html", tag=tag_row)
+        return render("tags/delete.html", "tags/_delete.html", tag=tag_row)
     count = delete_tag(db.session.get(Tag, tag_id), current_user)
     db.session.commit()
     return _finished(f"Tag “{tag_row.name}” deleted from {count} licenses.")
@@ -123,11 +110,11 @@ def _manageable(tag_id: int):
 
 def _finished(message: str):
     """After a rename or delete: back to the list (htmx: the list fragment, in place)."""
-    if not _fragment_wanted():
+    if not wants_fragment():
         flash(message, "success")
         return redirect(url_for("tags.index"))
     page = tag_page(current_scope(), "", 1, TAGS_PER_PAGE)
-    return _render("tags/index.html", "tags/_list.html", page=page, q="", may_manage=may_manage,
+    return render("tags/index.html", "tags/_list.html", page=page, q="", may_manage=may_manage,
                    message=message, headers={"HX-Retarget": "#tag-list", "HX-Reswap": "outerHTML",
                                              "HX-Push-Url": url_for("tags.index")})
 
