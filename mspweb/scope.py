@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import g
+from flask import abort, g
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, literal, select, true
 
@@ -71,6 +71,29 @@ class Scope:
 
         visible = select(Company.id).where(Company.id == company_id, self.covers(Company.id))
         return bool(db.session.scalar(visible))
+
+    def account_ids(self) -> Select | None:
+        """A SELECT of the ids of the accounts with a visible company (None: every account)."""
+        ids = self.company_ids()
+        if ids is None:
+            return None
+        return select(Company.account_id).where(Company.id.in_(ids))
+
+    def allows_account(self, account_id: int) -> bool:
+        """True when the account with `account_id` has a company within this scope."""
+        if self.is_unrestricted:
+            return True
+        from mspweb.extensions import db
+
+        visible = select(Company.id).where(
+            Company.account_id == account_id, self.covers(Company.id)
+        ).limit(1)
+        return db.session.scalar(visible) is not None
+
+    def require_account(self, account_id: int) -> None:
+        """404 unless the account has a company within this scope (a forged id learns nothing)."""
+        if not self.allows_account(account_id):
+            abort(404)
 
 
 def current_scope() -> Scope:

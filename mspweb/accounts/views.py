@@ -5,13 +5,15 @@ Customer users get 404 and operators 403 on every URL here, forged POSTs include
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from mspweb.access import require_admin
 from mspweb.accounts.forms import AddAccountForm
 from mspweb.accounts.queries import account_rows, get_account
+from mspweb.audit import record
+from mspweb.extensions import db
 from mspweb.htmx_utils import render, wants_fragment
 from mspweb.syncs.views import LICENSES_CHANGED, status_context
 
@@ -143,3 +145,24 @@ def remove_pools(account_id: int) -> ResponseReturnValue:
         account=account,
         message=message,
     )
+
+
+@bp.post("/<int:account_id>/skip-setup-for-new")
+def skip_setup_for_new(account_id: int) -> ResponseReturnValue:
+    """Turn the setting "Skip setup for all new customers" (R17) on (`enabled=1`) or off.
+
+    The next synchronizations mark the customers they add as set up (setup skipped).
+    """
+    account = get_account(account_id)
+    account.skip_setup_for_new = request.form.get("enabled") == "1"
+    record("account.skip_setup_for_new", account.name,
+           details={"account_id": account.id, "enabled": account.skip_setup_for_new},
+           user=current_user._get_current_object())
+    db.session.commit()
+    state = "on" if account.skip_setup_for_new else "off"
+    message = f"Skip setup for all new customers of {account.name} is {state}."
+    if not wants_fragment():
+        flash(message, "success")
+        return redirect(url_for("accounts.index"))
+    return render("accounts/index.html", "accounts/_setup_setting.html", account=account,
+                  message=message)

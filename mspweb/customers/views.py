@@ -1,8 +1,8 @@
-"""Managed Customers (R15, R16): the list with statuses, and "Skip setup" per customer.
+"""Managed Customers (R15, R16, R17): the list with statuses, "Skip setup" and "Set up".
 
-Administrators and operators (within their subtree) use it; customer users get 404. The
-customer-setup wizard (issue 5) registers `customers.setup`; each row links to it once it
-exists.
+Administrators and operators (within their subtree) use it; customer users get 404. "Skip
+setup" is for both; the setup wizard (`customers.setup`, in `mspweb.customers.setup_views`)
+creates logins and is for administrators only.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 
 from mspweb.access import require_staff
 from mspweb.audit import record
+from mspweb.customers import setup_views
 from mspweb.customers.queries import (
     STATUSES,
     CustomerFilters,
@@ -40,8 +41,8 @@ def _staff_only() -> None:
 
 @bp.app_template_global()
 def customer_setup_available() -> bool:
-    """True once the customer-setup wizard (endpoint `customers.setup`) is installed."""
-    return "customers.setup" in current_app.view_functions
+    """True when the signed-in user may run the setup wizard (`customers.setup`): administrators."""
+    return "customers.setup" in current_app.view_functions and bool(current_user.is_admin)
 
 
 @bp.get("")
@@ -112,3 +113,6 @@ def _row_response(
 def _user() -> User:
     """The signed-in user object (not the proxy), for the audit log."""
     return current_user._get_current_object()
+
+
+bp.add_url_rule("/<int:company_id>/setup", "setup", setup_views.setup, methods=["GET", "POST"])

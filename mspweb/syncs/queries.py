@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Select, select, true
 from sqlalchemy.orm import joinedload
 
 from mspweb.extensions import db
-from mspweb.models import Account, Company, SyncRun, SyncStatus
+from mspweb.models import Account, SyncRun, SyncStatus
 from mspweb.pagination import Page, paginate
 from mspweb.scope import current_scope
 
@@ -26,10 +26,8 @@ STATUSES = [status.value for status in SyncStatus]
 
 def visible_accounts_clause(account_column) -> ColumnElement[bool]:
     """A WHERE clause keeping the accounts the current user may see."""
-    scope = current_scope()
-    if scope.is_unrestricted:
-        return true()
-    return account_column.in_(select(Company.account_id).where(scope.covers(Company.id)))
+    visible = current_scope().account_ids()
+    return true() if visible is None else account_column.in_(visible)
 
 
 def visible_accounts() -> list[Account]:

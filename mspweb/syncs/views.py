@@ -15,6 +15,7 @@ from mspweb.htmx_utils import render
 from mspweb.models import Account, AccountState, SyncRun
 from mspweb.models.sync import ACTIVE_STATUSES
 from mspweb.pagination import page_number
+from mspweb.scope import current_scope
 from mspweb.syncs.queries import (
     STATUSES,
     HistoryFilters,
@@ -40,6 +41,8 @@ def _staff_only() -> None:
 def index() -> ResponseReturnValue:
     """Sync history: every run the user may see, newest first, filtered and paged by the URL."""
     filters = HistoryFilters.from_args(request.args)
+    if filters.account:
+        current_scope().require_account(filters.account)  # a forged account id: 404
     page = history_page(filters, page_number())
     return render(
         "syncs/index.html",

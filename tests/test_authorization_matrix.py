@@ -1,0 +1,143 @@
+"""R12: who gets what, for every route of the app, built from the URL map.
+
+Every (endpoint, method) of the URL map must be classified in `EXPECTED`; a route added later
+and not classified fails `test_r12_every_route_is_classified`. Each route is requested by five
+browsers: anonymous, an administrator, an operator confined to Fabrikam Alpine, customer A (an
+Alpine customer) and customer B (a Fabrikam Nordics customer, outside the operator's subtree).
+URLs and form fields name customer B's things (its company, license, tag, account, its account's
+sync run and its login), so customer A and the operator are forging requests.
+
+Statuses are those of a plain browser request (POSTs carry a valid CSRF token and a form that
+names B's ids but no other field, so an allowed POST is an invalid form or a no-op, except for
+the destructive ones, which the administrator sends last). GETs are sent again as htmx requests:
+the same status, except for fragment-only routes that redirect a plain request.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.page_helpers import HX
+from tests.scoping_world import build_scoping_world
+from tests.url_map import routes
+
+#: The browsers, in the order the statuses are listed in `EXPECTED`.
+ROLES = ("anonymous", "admin", "operator", "a", "b")
+
+#: (endpoint, method) -> statuses for (anonymous, admin, operator, customer A, customer B).
+#: 302 for anonymous is the redirect to the login page; 403: an operator asks for an
+#: administrator's action; 404: a customer asks for a staff page, or anyone names something
+#: outside their scope.
+EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
+    ("auth.login", "GET"): (200, 302, 302, 302, 302),
+    ("auth.login", "POST"): (422, 302, 302, 302, 302),
+    ("auth.logout", "POST"): (302, 302, 302, 302, 302),
+    ("main.dashboard", "GET"): (302, 200, 200, 200, 200),
+    ("main.healthz", "GET"): (200, 200, 200, 200, 200),
+    # Accounts: administrators only (no account import, sync or pool removal for operators).
+    ("accounts.index", "GET"): (302, 200, 403, 404, 404),
+    ("accounts.new", "GET"): (302, 200, 403, 404, 404),
+    ("accounts.new", "POST"): (302, 422, 403, 404, 404),
+    ("accounts.sync", "POST"): (302, 302, 403, 404, 404),
+    ("accounts.remove_pools_confirm", "GET"): (302, 200, 403, 404, 404),
+    ("accounts.remove_pools", "POST"): (302, 302, 403, 404, 404),
+    ("accounts.skip_setup_for_new", "POST"): (302, 302, 403, 404, 404),
+    # Staff pages, confined to the operator's subtree.
+    ("audit.index", "GET"): (302, 200, 403, 404, 404),
+    ("computers.index", "GET"): (302, 200, 200, 404, 404),
+    ("computers.children", "GET"): (302, 200, 404, 404, 404),
+    ("customers.index", "GET"): (302, 200, 200, 404, 404),
+    ("customers.skip_setup", "POST"): (302, 302, 404, 404, 404),
+    ("customers.setup", "GET"): (302, 200, 403, 404, 404),
+    ("customers.setup", "POST"): (302, 422, 403, 404, 404),
+    ("syncs.index", "GET"): (302, 200, 200, 404, 404),
+    ("syncs.status", "GET"): (302, 200, 200, 404, 404),  # the operator's own account's run
+    ("users.index", "GET"): (302, 200, 403, 404, 404),
+    ("users.create", "POST"): (302, 422, 403, 404, 404),
+    ("users.set_active", "POST"): (302, 303, 403, 404, 404),
+    # License Management: everyone signed in, each within their scope.
+    ("licenses.index", "GET"): (302, 200, 200, 200, 200),
+    ("licenses.export", "GET"): (302, 200, 200, 200, 200),
+    ("licenses.tree", "GET"): (302, 302, 302, 302, 302),
+    ("licenses.tag_options", "GET"): (302, 302, 302, 302, 302),
+    ("licenses.tree_children", "GET"): (302, 302, 404, 404, 302),
+    ("licenses.add_tag", "POST"): (302, 302, 404, 404, 302),
+    ("licenses.remove_tag", "POST"): (302, 302, 404, 404, 302),
+    ("licenses.bulk_tags", "POST"): (302, 302, 404, 404, 302),
+    # Tags: rename and delete are global edits: never for customers, operators only for tags
+    # wholly inside their subtree (B's tag is not even visible to them).
+    ("tags.index", "GET"): (302, 200, 200, 200, 200),
+    ("tags.rename", "GET"): (302, 200, 404, 404, 404),
+    ("tags.rename", "POST"): (302, 422, 404, 404, 404),
+    ("tags.delete", "GET"): (302, 200, 404, 404, 404),
+    ("tags.delete", "POST"): (302, 302, 404, 404, 404),
+}
+
+#: Fragment-only routes: a plain request is redirected to the page, an htmx one gets 200.
+FRAGMENT_ONLY = {"licenses.tree", "licenses.tag_options", "licenses.tree_children"}
+
+#: Sent after everything else, signing out last of all (and the administrator, who can change
+#: things, after the other roles): they change or end things.
+LAST = {("tags.delete", "POST"), ("users.set_active", "POST"), ("accounts.remove_pools", "POST"),
+        ("auth.logout", "POST")}
+
+
+@pytest.fixture()
+def world(app, import_demo, sandbox):
+    """The scoping world; URL values name customer B (Fabrikam Nordics' customer)."""
+    return build_scoping_world(app, import_demo, sandbox)
+
+
+def test_r12_every_route_is_classified(app):
+    found = {(route.endpoint, route.method) for route in routes(app, {})}
+    assert found - set(EXPECTED) == set(), "classify these routes in EXPECTED"
+    assert set(EXPECTED) - found == set(), "these routes no longer exist"
+
+
+def test_r12_authorization_matrix_every_route_every_role(app, world):
+    values = world.ids(world.customer_n)
+    forged_form = {"license": values["license_id"], "tag": values["tag_id"],
+                   "company_id": values["company_id"], "account": values["account_id"]}
+    clients = dict(world.clients, b=world.clients["n"])
+    every = sorted(routes(app, values), key=lambda r: (
+        (r.endpoint, r.method) in LAST, r.endpoint == "auth.logout", r.rule))
+    mismatches = []
+    for role in ("anonymous", "a", "operator", "b", "admin"):  # the administrator changes things
+        expected_index = ROLES.index(role)
+        for route in every:
+            expected = EXPECTED[(route.endpoint, route.method)][expected_index]
+            client = clients[role]
+            data = forged_form if route.method == "POST" else None
+            status = client.open(route.url, method=route.method, data=data).status_code
+            if status != expected:
+                mismatches.append((role, route.method, route.url, expected, status))
+            if route.method == "GET" and route.endpoint != "auth.login":
+                wanted = 200 if route.endpoint in FRAGMENT_ONLY and expected == 302 \
+                    and role != "anonymous" else expected
+                status = client.get(route.url, headers=HX).status_code
+                if status != wanted:
+                    mismatches.append((role, "GET (htmx)", route.url, wanted, status))
+            elif route.method == "POST" and expected in (403, 404):
+                status = client.post(route.url, data=data, headers=HX).status_code
+                if status != expected:
+                    mismatches.append((role, "POST (htmx)", route.url, expected, status))
+    assert mismatches == [], "\n".join(map(str, mismatches))
+
+
+def test_r12_forged_ids_in_query_parameters_are_404(app, world):
+    """A tree node or an account of someone else in the query string: 404, never an empty page
+    that would confirm or deny anything."""
+    tailspin = world.ids(world.customer_t)
+    nordics = world.ids(world.customer_n)
+    customer_a, operator = world.clients["a"], world.clients["operator"]
+    for client in (customer_a, operator):
+        for url in (f"/licenses?company={nordics['company_id']}",
+                    f"/licenses?account={tailspin['account_id']}",
+                    f"/licenses/export.csv?company={tailspin['company_id']}",
+                    f"/licenses/export.csv?account={tailspin['account_id']}",
+                    f"/licenses/tree?company={nordics['company_id']}"):
+            assert client.get(url).status_code == 404, url
+            assert client.get(url, headers=HX).status_code == 404, url
+    assert operator.get(f"/syncs?account={tailspin['account_id']}").status_code == 404
+    assert operator.get(f"/syncs?account={nordics['account_id']}").status_code == 200
+    assert customer_a.get(f"/licenses?account={nordics['account_id']}").status_code == 200

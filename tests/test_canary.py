@@ -1,0 +1,118 @@
+"""R12 canaries: Tailspin's company, site, product and license key are unique strings, and no
+response to someone who may not see Tailspin ever contains them.
+
+Customer A (a Fabrikam Alpine customer) and the operator confined to Fabrikam Alpine ask for
+every GET route of the URL map, as pages and as htmx fragments, with Tailspin's ids (forged) and
+with their own; then every listing with forged and searching query parameters (the tree, the
+export, the tag list, search results, counts, error pages); then every POST with Tailspin's ids
+in the URL and the form. A canary that the request itself carried (a search term, say) is not
+held against the answer: only what the server adds counts.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote_plus, urlencode
+
+import pytest
+
+from tests.page_helpers import HX
+from tests.scoping_world import build_scoping_world
+from tests.url_map import routes
+
+#: Routes whose query string the probes below vary (the listings, searches and exports).
+LISTINGS = ("/", "/licenses", "/licenses/export.csv", "/licenses/tree", "/licenses/tag-options",
+            "/tags", "/customers", "/computers", "/syncs", "/audit", "/accounts", "/users")
+
+
+@pytest.fixture()
+def world(app, import_demo, sandbox):
+    """Fabrikam (the operator, customer A) and Tailspin (customer T, with canaries)."""
+    return build_scoping_world(app, import_demo, sandbox)
+
+
+def _leaks(world, response, request_text: str) -> list[str]:
+    """The canaries in the response (body and headers) that the request did not carry."""
+    sent = unquote_plus(request_text)
+    answer = response.get_data(as_text=True) + "\n" + "\n".join(
+        f"{name}: {value}" for name, value in response.headers.items())
+    return [canary for canary in world.canaries.all() if canary not in sent and canary in answer]
+
+
+def _probes(world) -> list[dict[str, object]]:
+    """Query strings that name or search for Tailspin's things."""
+    tailspin = world.ids(world.customer_t)
+    canaries = world.canaries
+    return [
+        {"company": tailspin["company_id"]},
+        {"account": tailspin["account_id"]},
+        {"q": "Kestrel"},
+        {"q": "ailspi"},
+        {"q": canaries.license_key[:5]},
+        {"tag": canaries.company},
+        {"product": "KSTRL"},
+        {"status": "overused", "sort": "user", "dir": "desc"},
+        {"per_page": 200, "sort": "pool"},
+    ]
+
+
+def test_r12_canaries_are_visible_to_their_own_customer_and_the_administrator(world):
+    """The control: the canaries are there to be found, for those who may see them."""
+    own = world.clients["t"]
+    for url in ("/licenses", "/licenses/export.csv"):
+        text = own.get(url).text
+        for canary in world.canaries.all():
+            assert canary in text, (url, canary)
+    assert world.canaries.site in world.clients["admin"].get("/licenses?q=Kestrel").text
+    assert world.canaries.product in world.clients["admin"].get("/licenses/export.csv").text
+
+
+@pytest.mark.parametrize("role", ["a", "operator"])
+def test_r12_no_get_route_ever_shows_another_customers_canaries(app, world, role):
+    client = world.clients[role]
+    own = world.ids(world.customer_a)
+    forged = world.ids(world.customer_t)
+    leaks = []
+    for values in (forged, own):
+        for route in routes(app, values):
+            if route.method != "GET":
+                continue
+            for headers in ({}, HX):
+                response = client.get(route.url, headers=headers)
+                leaks += [(route.url, bool(headers), canary)
+                          for canary in _leaks(world, response, route.url)]
+    assert leaks == []
+
+
+@pytest.mark.parametrize("role", ["a", "operator"])
+def test_r12_no_listing_search_or_export_shows_another_customers_canaries(world, role):
+    client = world.clients[role]
+    leaks = []
+    for path in LISTINGS:
+        for query in _probes(world):
+            url = f"{path}?{urlencode(query)}"
+            for headers in ({}, HX):
+                response = client.get(url, headers=headers)
+                assert response.status_code < 500, url
+                leaks += [(url, bool(headers), canary)
+                          for canary in _leaks(world, response, url)]
+    assert leaks == []
+
+
+@pytest.mark.parametrize("role", ["a", "operator"])
+def test_r12_forged_posts_never_answer_with_another_customers_canaries(app, world, role):
+    client = world.clients[role]
+    forged = world.ids(world.customer_t)
+    form = {"license": forged["license_id"], "tag": forged["tag_id"], "name": "probe",
+            "action": "add", "company_id": forged["company_id"], "email": "probe@x.example",
+            "mode": "create", "q": "Kestrel"}
+    leaks = []
+    for route in routes(app, forged):
+        if route.method != "POST" or route.endpoint in ("auth.logout", "auth.login"):
+            continue
+        for headers in ({}, HX):
+            response = client.post(route.url, data=form, headers=headers)
+            assert response.status_code in (403, 404), (route.url, response.status_code)
+            leaks += [(route.url, canary) for canary in _leaks(world, response, route.url)]
+    assert leaks == []
+    # and nothing changed for Tailspin: its canary license has no "probe" tag
+    assert "probe" not in world.clients["t"].get("/licenses/export.csv").text
