@@ -66,6 +66,7 @@ class Config:
     RQ_QUEUE = os.environ.get("RQ_QUEUE", "mspweb")
     SYNC_JOB_TIMEOUT = int(os.environ.get("SYNC_JOB_TIMEOUT", "3600"))
     SYNC_STALE_AFTER = int(os.environ.get("SYNC_STALE_AFTER", "120"))
+    SYNC_DB_RETRY_SECONDS = float(os.environ.get("SYNC_DB_RETRY_SECONDS", "15"))
     DAILY_SYNC_HOUR = int(os.environ.get("DAILY_SYNC_HOUR", "2"))
     PORTAL_MAX_CALLS_PER_SECOND = float(os.environ.get("PORTAL_MAX_CALLS_PER_SECOND", "10"))
     FERNET_KEYS = os.environ.get("MSPWEB_FERNET_KEYS") or None  # comma-separated, newest first
@@ -82,6 +83,9 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    #: Behind a reverse proxy: trust one hop of X-Forwarded-For/-Proto/-Host/-Port (ProxyFix),
+    #: so HTTPS is recognised (HSTS, secure redirects) and throttling sees the client address.
+    TRUST_PROXY_HEADERS = _bool("TRUST_PROXY_HEADERS", False)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")

@@ -16,6 +16,10 @@ def create_app(config_class: object | str = "config.Config", **overrides) -> Fla
     app.config.from_object(config_class)
     app.config.update(overrides)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+    if app.config.get("TRUST_PROXY_HEADERS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)
 
     db.init_app(app)
     migrate.init_app(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, abort, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -35,6 +35,7 @@ def register_web(app: Flask) -> None:
     register_menu(app)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.before_request(_refuse_nul_characters)
     app.after_request(_security_headers)
 
 
@@ -86,6 +87,24 @@ def _message(error: HTTPException) -> str:
     if error.code in defaults and (not description or description == type(error).description):
         return defaults[error.code]
     return description or defaults.get(error.code or 500, "")
+
+
+NUL_REFUSED = (
+    "The request contains a NUL character (\\0), which no search, filter or form field "
+    "accepts. Remove it and try again."
+)
+
+
+def _refuse_nul_characters() -> None:
+    """Refuse query or form values holding NUL: no text column can store or compare it
+    (PostgreSQL rejects it outright), so it is a clear 400 here rather than a 500 later."""
+    values = [value for _, value in request.args.items(multi=True)]
+    if request.method not in {"GET", "HEAD", "OPTIONS"} and request.mimetype in {
+        "application/x-www-form-urlencoded", "multipart/form-data"
+    }:
+        values.extend(value for _, value in request.form.items(multi=True))
+    if any("\x00" in value for value in values):
+        abort(400, description=NUL_REFUSED)
 
 
 def _security_headers(response: Response) -> Response:
