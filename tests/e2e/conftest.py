@@ -92,3 +92,26 @@ def screenshot(page, name: str) -> None:
     """Save a screenshot of the page to docs/screenshots/<name>.png (shown in the README)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+
+
+@pytest.fixture()
+def sync_worker(worker_env: dict):
+    """A real worker process whose portal client has no rate limit (syncs take a second)."""
+    env = dict(worker_env, PORTAL_MAX_CALLS_PER_SECOND="0", PORTAL_MAX_ATTEMPTS="3",
+               PORTAL_MAX_TOTAL_WAIT="3", LOG_LEVEL="WARNING")
+    process = start_rq_worker(env)
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except Exception:  # noqa: BLE001
+        process.kill()
+
+
+def sign_in(page, email: str, password: str) -> None:
+    """Sign in through the login form and land on the Dashboard."""
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/")
