@@ -10,6 +10,7 @@ populated (`--no-demo` starts empty). Ctrl-C stops every process it started.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
 import sys
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     app = create_app()  # starts (or attaches to) the embedded Redis when REDIS_URL is unset
-    first_start = prepare_database(app)
+    first_start = prepare_database(app, args.port)
     sandbox_url = f"http://127.0.0.1:{args.sandbox_port}"
     if first_start and not args.no_demo:
         threading.Thread(target=import_demo, args=(app, sandbox_url), daemon=True).start()
@@ -53,11 +54,24 @@ def main(argv: list[str] | None = None) -> int:
     for name, command in processes.items():
         manager.add_process(name, command, env=env)
     print(f"mspweb: console on http://127.0.0.1:{args.port}, sandbox portal on {sandbox_url}")
-    manager.loop()
+    try:
+        manager.loop()
+    finally:
+        stop_embedded_redis(app)
     return manager.returncode or 0
 
 
-def prepare_database(app) -> bool:
+def stop_embedded_redis(app) -> None:
+    """Shut the embedded Redis server down with the processes that used it."""
+    server = app.extensions.get("mspweb.embedded_redis")
+    if server is None:
+        return
+    app.redis.close()
+    with contextlib.suppress(Exception):  # it answers a shutdown by closing the socket
+        server.shutdown(nosave=True)
+
+
+def prepare_database(app, port: int = 5000) -> bool:
     """Migrate; on the first start create the administrator and print its login (once)."""
     from flask_migrate import upgrade
     from sqlalchemy import func, select
@@ -74,7 +88,7 @@ def prepare_database(app) -> bool:
         create_user(ADMIN_EMAIL, password, "admin")
         db.session.commit()
     banner = "=" * 64
-    print(f"{banner}\n mspweb first start: sign in at http://127.0.0.1:5000 with\n"
+    print(f"{banner}\n mspweb first start: sign in at http://127.0.0.1:{port} with\n"
           f"   email:    {ADMIN_EMAIL}\n   password: {password}\n"
           f" (shown once; create more users with `flask --app wsgi users create`)\n{banner}",
           flush=True)
@@ -100,8 +114,8 @@ def import_demo(app, sandbox_url: str, timeout: float = 60.0) -> None:
         except ImportRefused as refusal:
             print(f"mspweb: the demo account was not imported: {refusal.message}", flush=True)
             return
-    print(f"mspweb: imported the demo account {account.name!r}; its first sync is running.",
-          flush=True)
+        name = account.name
+    print(f"mspweb: imported the demo account {name!r}; its first sync is running.", flush=True)
 
 
 if __name__ == "__main__":
