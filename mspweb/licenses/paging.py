@@ -29,6 +29,7 @@ from mspweb.licenses.filters import LicenseFilters
 from mspweb.licenses.lookups import product_choices, tags_by_license
 from mspweb.licenses.queries import RowQuery, fetch_ids
 from mspweb.models import AuditEntry, PoolLicense, SyncRun
+from mspweb.pagination import Page
 from mspweb.scope import Scope
 
 #: Sorts an index serves in order: their first pages are plain LIMIT queries.
@@ -102,41 +103,17 @@ def data_stamp(*, tags: bool = False) -> tuple:
     return stamp if tags else stamp[:3]
 
 
-@dataclass
-class LicensePage:
-    """One page of the table: its rows with their tags, and what the pager needs."""
+@dataclass(frozen=True)
+class LicensePage(Page):
+    """One page of the table: its rows (`items`) with their tags, and what the pager needs."""
 
-    rows: list
-    tags: dict[int, list[tuple[int, str]]]
-    number: int
-    per_page: int
-    total: int
-    products: tuple[tuple[str, str], ...] = field(default=())
+    tags: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
+    products: tuple[tuple[str, str], ...] = ()
 
     @property
-    def pages(self) -> int:
-        """How many pages there are (at least one)."""
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_previous(self) -> bool:
-        """True when there is a page before this one."""
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        """True when there is a page after this one."""
-        return self.number < self.pages
-
-    @property
-    def first_row(self) -> int:
-        """The 1-based number of the first row shown (0 when there are none)."""
-        return (self.number - 1) * self.per_page + 1 if self.rows else 0
-
-    @property
-    def last_row(self) -> int:
-        """The 1-based number of the last row shown."""
-        return self.first_row + len(self.rows) - 1 if self.rows else 0
+    def rows(self) -> list:
+        """The page's rows (licenses in pools)."""
+        return self.items
 
 
 def license_page(filters: LicenseFilters, scope: Scope, today: date | None = None) -> LicensePage:
@@ -174,7 +151,7 @@ def license_page(filters: LicenseFilters, scope: Scope, today: date | None = Non
         page_ids = fetch_ids(paged)
     rows = _in_order(db.session.execute(query.rows_by_id(page_ids)).all(), page_ids)
     tags = tags_by_license([row.license_id for row in rows])
-    return LicensePage(rows, tags, number, filters.per_page, total, products)
+    return LicensePage(rows, number, filters.per_page, total, tags, products)
 
 
 def cached_products(scope: Scope, stamp: tuple | None = None) -> tuple[tuple[str, str], ...]:
