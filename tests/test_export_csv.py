@@ -39,7 +39,7 @@ def test_one_row_per_license_in_a_pool_with_that_pools_units(admin_client):
     assert all(row[3:5] == ["5", "10"] for row in glx)  # 10 of 20 units in each site pool
     con = next(row for row in rows if row[0] == "CON-001")
     assert con == ["CON-001", "ESET Endpoint Security", "Contoso Ltd", "14", "10", "Overused",
-                   "", "Contoso Ltd; vip", "Acme Account · MSP portal"]
+                   "", "Contoso Ltd; vip", "Contoso Ltd · MSP portal"]
     trial = next(row for row in rows if row[0] == "CON-002")
     assert trial[5] == "Trial" and trial[6]  # the trial's end date
 

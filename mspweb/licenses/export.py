@@ -93,7 +93,9 @@ def csv_response(filters: LicenseFilters, scope: Scope) -> Response:
 
 
 def pool_label(row) -> str:
-    """A row's pool in words: its account and portal (and site, for a business-portal pool)."""
+    """A row's pool in words: whose pool it is (company, or company / site; R04, R05) and
+    which portal it came from."""
     if row.pool_source == "business":
-        return f"{row.account_name} · business portal · {row.site_name or 'company level'}"
-    return f"{row.account_name} · MSP portal"
+        level = "" if row.site_name else " · company level"
+        return f"{row.license_user} · business portal{level}"
+    return f"{row.license_user} · MSP portal"
