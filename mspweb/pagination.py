@@ -9,6 +9,7 @@ from flask import request
 from sqlalchemy import Select, func, select
 
 from mspweb.extensions import db
+from mspweb.params import query_int
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,7 @@ class Page:
 
 def page_number() -> int:
     """The `page` query parameter as a positive integer (1 when absent or invalid)."""
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except (TypeError, ValueError):
-        return 1
+    return max(1, query_int(request.args.get("page")) or 1)
 
 
 def paginate(

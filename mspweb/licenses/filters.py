@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from mspweb.licenses.status import STATUSES
+from mspweb.params import query_int
 
 #: Sortable columns, by their URL name.
 SORT_KEYS = ("key", "product", "user", "units", "expiration", "status", "tags", "pool")
@@ -42,19 +43,19 @@ class LicenseFilters:
     @classmethod
     def from_args(cls, args: Mapping[str, str], per_page: int = 50) -> LicenseFilters:
         """Parse request arguments; anything unknown or malformed takes its default."""
-        size = _int(args.get("per_page"))
+        size = query_int(args.get("per_page"))
         status = (args.get("status") or "").strip()
         sort = (args.get("sort") or "key").strip()
         return cls(
-            company=_int(args.get("company")),
+            company=query_int(args.get("company")),
             tag=(args.get("tag") or "").strip() or None,
             status=status if status in STATUSES else None,
             product=(args.get("product") or "").strip() or None,
             q=(args.get("q") or "").strip()[:MAX_SEARCH_LENGTH],
-            account=_int(args.get("account")),
+            account=query_int(args.get("account")),
             sort=sort if sort in SORT_KEYS else "key",
             dir="desc" if args.get("dir") == "desc" else "asc",
-            page=max(1, _int(args.get("page")) or 1),
+            page=max(1, query_int(args.get("page")) or 1),
             per_page=size if size in PAGE_SIZES else per_page,
             default_per_page=per_page,
         )
@@ -93,13 +94,3 @@ class LicenseFilters:
         return self.args(sort=column, dir=direction)
 
 
-#: The largest id or number taken from the URL (a database integer); larger ones are malformed.
-MAX_INT = 2**31 - 1
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        number = int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-    return number if number is None or -MAX_INT <= number <= MAX_INT else None

@@ -16,11 +16,10 @@ from sqlalchemy.orm import joinedload
 from mspweb.extensions import db
 from mspweb.models import Account, SyncRun, SyncStatus
 from mspweb.pagination import Page, paginate
+from mspweb.params import query_int
 from mspweb.scope import current_scope
 
 RUNS_PER_PAGE = 50
-MAX_ID = 2**31 - 1
-"""Ids beyond a 32-bit integer cannot exist (and would overflow the database driver)."""
 STATUSES = [status.value for status in SyncStatus]
 
 
@@ -63,11 +62,8 @@ class HistoryFilters:
     @classmethod
     def from_args(cls, args) -> HistoryFilters:
         """Read `account` and `status` from the query string, ignoring invalid values."""
-        try:
-            account = int(args.get("account", ""))
-        except ValueError:
-            account = None
-        if account is not None and not 0 < account <= MAX_ID:
+        account = query_int(args.get("account"))
+        if account is not None and account <= 0:
             account = None
         status = args.get("status") or None
         return cls(account=account, status=status if status in STATUSES else None)
