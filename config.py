@@ -42,9 +42,9 @@ def database_url(raw: str | None) -> str:
     if not raw:
         return f"sqlite:///{INSTANCE_DIR / 'mspweb.db'}"
     if raw.startswith("postgres://"):
-        raw = "postgresql://" + raw[len("postgres://"):]
+        raw = "postgresql://" + raw[len("postgres://") :]
     if raw.startswith("postgresql://"):
-        raw = "postgresql+psycopg://" + raw[len("postgresql://"):]
+        raw = "postgresql+psycopg://" + raw[len("postgresql://") :]
     return raw
 
 

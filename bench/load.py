@@ -52,9 +52,16 @@ HX = {"HX-Request": "true"}
 
 #: Scenario name -> weight: how often a user picks it.
 SCENARIOS = {
-    "licenses: first page": 3, "licenses: by tag": 2, "licenses: by tree node": 2,
-    "licenses: by status": 2, "licenses: search": 2, "licenses: sort": 2,
-    "licenses: paging": 2, "customers": 1, "computers": 1, "tag edit": 2,
+    "licenses: first page": 3,
+    "licenses: by tag": 2,
+    "licenses: by tree node": 2,
+    "licenses: by status": 2,
+    "licenses: search": 2,
+    "licenses: sort": 2,
+    "licenses: paging": 2,
+    "customers": 1,
+    "computers": 1,
+    "tag edit": 2,
 }
 
 
@@ -94,9 +101,23 @@ def start_sandbox(companies: int, licenses: int) -> tuple[subprocess.Popen, str]
     """The sandbox portal in its own process; returns it and its URL once it answers."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "mspweb.sandbox", "--port", str(port), "--companies",
-         str(companies), "--licenses", str(licenses), "--enable-admin", "--quiet"],
-        cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "mspweb.sandbox",
+            "--port",
+            str(port),
+            "--companies",
+            str(companies),
+            "--licenses",
+            str(licenses),
+            "--enable-admin",
+            "--quiet",
+        ],
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        stdout=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     wait_until(lambda: requests.get(f"{url}/_sandbox/", timeout=5).ok, "the sandbox", 300)
     return process, url
@@ -104,19 +125,42 @@ def start_sandbox(companies: int, licenses: int) -> tuple[subprocess.Popen, str]
 
 def console_env(database_url: str, redis_url: str, rate_limit: float) -> dict[str, str]:
     """The environment of the console's processes (web, worker) for this benchmark."""
-    return dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, RQ_QUEUE=QUEUE,
-                SECRET_KEY=SECRET_KEY, MSPWEB_FERNET_KEYS=FERNET_KEY, PYTHONPATH=str(ROOT),
-                PORTAL_MAX_CALLS_PER_SECOND=str(rate_limit), LOG_LEVEL="WARNING",
-                LOGIN_RATE_LIMIT="1000 per minute", LOGIN_ADDRESS_RATE_LIMIT="1000 per minute")
+    return dict(
+        os.environ,
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        RQ_QUEUE=QUEUE,
+        SECRET_KEY=SECRET_KEY,
+        MSPWEB_FERNET_KEYS=FERNET_KEY,
+        PYTHONPATH=str(ROOT),
+        PORTAL_MAX_CALLS_PER_SECOND=str(rate_limit),
+        LOG_LEVEL="WARNING",
+        LOGIN_RATE_LIMIT="1000 per minute",
+        LOGIN_ADDRESS_RATE_LIMIT="1000 per minute",
+    )
 
 
 def start_gunicorn(env: dict[str, str], workers: int) -> tuple[subprocess.Popen, str]:
     """gunicorn serving the console with `workers` sync workers; returns once it answers."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
-         f"127.0.0.1:{port}", "--timeout", "120", "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env=env)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     base = f"http://127.0.0.1:{port}"
     wait_until(lambda: requests.get(f"{base}/healthz", timeout=5).ok, "gunicorn", 120)
     return process, base
@@ -132,10 +176,12 @@ def ensure_database(database_url: str) -> None:
 
     url = make_url(database_url)
     admin = url.set(drivername="postgresql", database="postgres")
-    with psycopg.connect(admin.render_as_string(hide_password=False),
-                         autocommit=True) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                                    (url.database,)).fetchone()
+    with psycopg.connect(
+        admin.render_as_string(hide_password=False), autocommit=True
+    ) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (url.database,)
+        ).fetchone()
         if not exists:
             connection.execute(f'CREATE DATABASE "{url.database}"')
             print(f"created database {url.database}")
@@ -162,27 +208,39 @@ def prepare(app, sandbox_url: str, users: int) -> int:
             if db.session.scalar(select(User.id).where(User.email == email)) is None:
                 create_user(email, USER_PASSWORD, "admin", None)
         db.session.commit()
-        account = db.session.scalars(select(Account).where(
-            Account.username == MAIN_ACCOUNT.username)).first()
+        account = db.session.scalars(
+            select(Account).where(Account.username == MAIN_ACCOUNT.username)
+        ).first()
         msp_url, business_url = f"{sandbox_url}/msp", f"{sandbox_url}/business"
         started = time.perf_counter()
         if account is None:
             print("importing the account (first run: the first sync of 50,000 licenses)...")
-            account, _ = import_account(msp_url, business_url, MAIN_ACCOUNT.username,
-                                        MAIN_ACCOUNT.password, enqueue_sync=False)
+            account, _ = import_account(
+                msp_url,
+                business_url,
+                MAIN_ACCOUNT.username,
+                MAIN_ACCOUNT.password,
+                enqueue_sync=False,
+            )
         else:
-            db.session.execute(update(Account).where(Account.id == account.id).values(
-                msp_url=msp_url, business_url=business_url))
+            db.session.execute(
+                update(Account)
+                .where(Account.id == account.id)
+                .values(msp_url=msp_url, business_url=business_url)
+            )
             db.session.commit()
             print("reusing the imported account; synchronizing it to the sandbox's world...")
         refresh_stale_runs(account.id)
         outcome = run_inline(account)
         if outcome["status"] != "succeeded":
             raise SystemExit(f"the preparing sync failed: {outcome}")
-        licenses = db.session.scalar(select(func.count(License.id))
-                                     .where(License.account_id == account.id))
-        print(f"  {licenses:,} licenses, sync in {time.perf_counter() - started:.1f} s "
-              f"({outcome['rows_written']:,} rows written)")
+        licenses = db.session.scalar(
+            select(func.count(License.id)).where(License.account_id == account.id)
+        )
+        print(
+            f"  {licenses:,} licenses, sync in {time.perf_counter() - started:.1f} s "
+            f"({outcome['rows_written']:,} rows written)"
+        )
         return account.id
 
 
@@ -207,18 +265,26 @@ def lookups(app, account_id: int) -> Lookups:
     rng = random.Random(7)
     with app.app_context():
         tags = list(db.session.scalars(select(Tag.name).order_by(Tag.id).limit(400)))
-        nodes = list(db.session.scalars(select(Company.id).where(
-            Company.account_id == account_id, Company.in_license_tree.is_(True))))
-        license_ids = list(db.session.scalars(select(License.id).where(
-            License.account_id == account_id)))
+        nodes = list(
+            db.session.scalars(
+                select(Company.id).where(
+                    Company.account_id == account_id, Company.in_license_tree.is_(True)
+                )
+            )
+        )
+        license_ids = list(
+            db.session.scalars(select(License.id).where(License.account_id == account_id))
+        )
         products = list(db.session.scalars(select(License.product_name).distinct()))
         count = len(license_ids)
     words = sorted({word for name in products + tags for word in re.findall(r"\w{4,}", name)})
-    return Lookups(tags=rng.sample(tags, min(60, len(tags))),
-                   nodes=rng.sample(nodes, min(60, len(nodes))),
-                   licenses=rng.sample(license_ids, min(2000, len(license_ids))),
-                   terms=rng.sample(words, min(40, len(words))) + ["ESET", "Endpoint"],
-                   pages=max(1, count // 50))
+    return Lookups(
+        tags=rng.sample(tags, min(60, len(tags))),
+        nodes=rng.sample(nodes, min(60, len(nodes))),
+        licenses=rng.sample(license_ids, min(2000, len(license_ids))),
+        terms=rng.sample(words, min(40, len(words))) + ["ESET", "Endpoint"],
+        pages=max(1, count // 50),
+    )
 
 
 # -- the people -----------------------------------------------------------------------------------
@@ -227,8 +293,12 @@ def sign_in(base: str, email: str) -> tuple[requests.Session, str]:
     session = requests.Session()
     form = session.get(f"{base}/login", timeout=60).text
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
-    answer = session.post(f"{base}/login", timeout=60, allow_redirects=False,
-                          data={"email": email, "password": USER_PASSWORD, "csrf_token": token})
+    answer = session.post(
+        f"{base}/login",
+        timeout=60,
+        allow_redirects=False,
+        data={"email": email, "password": USER_PASSWORD, "csrf_token": token},
+    )
     if answer.status_code != 302:
         raise SystemExit(f"sign-in of {email} failed: {answer.status_code}")
     page = session.get(f"{base}/licenses", timeout=120).text
@@ -263,9 +333,14 @@ class User:
         method, path, data, headers, marker = self._build(scenario, look)
         started = time.perf_counter()
         try:
-            response = self.session.request(method, f"{self.base}{path}", data=data,
-                                            headers=headers, timeout=120,
-                                            allow_redirects=False)
+            response = self.session.request(
+                method,
+                f"{self.base}{path}",
+                data=data,
+                headers=headers,
+                timeout=120,
+                allow_redirects=False,
+            )
             ok = response.status_code == 200 and marker in response.text
             status: int | str = response.status_code
         except requests.RequestException as error:
@@ -286,25 +361,36 @@ class User:
         query = {
             "licenses: by tag": lambda: {"tag": rng.choice(look.tags)},
             "licenses: by tree node": lambda: {"company": rng.choice(look.nodes)},
-            "licenses: by status": lambda: {"status": rng.choice(
-                ["expired", "expiring", "overused", "trial", "suspended", "normal"])},
+            "licenses: by status": lambda: {
+                "status": rng.choice(
+                    ["expired", "expiring", "overused", "trial", "suspended", "normal"]
+                )
+            },
             "licenses: search": lambda: {"q": rng.choice(look.terms)},
-            "licenses: sort": lambda: {"sort": rng.choice(
-                ["product", "user", "units", "expiration", "status", "tags", "pool"]),
-                "dir": rng.choice(["asc", "desc"])},
+            "licenses: sort": lambda: {
+                "sort": rng.choice(
+                    ["product", "user", "units", "expiration", "status", "tags", "pool"]
+                ),
+                "dir": rng.choice(["asc", "desc"]),
+            },
             "licenses: paging": lambda: {"page": rng.randint(2, look.pages)},
         }[scenario]()
-        path = "/licenses?" + "&".join(f"{key}={requests.utils.quote(str(value))}"
-                                       for key, value in query.items())
+        path = "/licenses?" + "&".join(
+            f"{key}={requests.utils.quote(str(value))}" for key, value in query.items()
+        )
         return "GET", path, None, HX, table
 
     def _tag_edit(self, look: Lookups):
         headers = {**HX, "X-CSRFToken": self.csrf}
         if self.pending_tags and self.rng.random() < 0.5:
             license_id, name = self.pending_tags.pop(0)
-            return ("POST", "/licenses/tags",
-                    {"license": str(license_id), "name": name, "action": "remove"}, headers,
-                    "Removed tag")
+            return (
+                "POST",
+                "/licenses/tags",
+                {"license": str(license_id), "name": name, "action": "remove"},
+                headers,
+                "Removed tag",
+            )
         license_id = self.rng.choice(look.licenses)
         self.edits += 1
         name = f"bench-{self.number}-{self.edits % 7}"
@@ -384,8 +470,11 @@ class SyncDriver(threading.Thread):
         from mspweb.models import SyncRun
 
         with self.app.app_context():
-            return list(db.session.scalars(select(SyncRun).where(
-                SyncRun.id.in_(self.run_ids)).order_by(SyncRun.id)))
+            return list(
+                db.session.scalars(
+                    select(SyncRun).where(SyncRun.id.in_(self.run_ids)).order_by(SyncRun.id)
+                )
+            )
 
 
 def sync_coverage(runs: list, started: float, seconds: float) -> float:
@@ -459,8 +548,7 @@ def cpu_snapshot(groups: dict[str, int]) -> dict[str, float]:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     snapshot = {"bench client": usage.ru_utime + usage.ru_stime}
     for name, pid in groups.items():
-        snapshot[name] = _process_cpu(pid) + sum(_process_cpu(child)
-                                                for child in _children(pid))
+        snapshot[name] = _process_cpu(pid) + sum(_process_cpu(child) for child in _children(pid))
     snapshot["postgres"] = sum(_process_cpu(pid) for pid in _named("postgres"))
     snapshot["whole machine"] = _machine_cpu()
     return snapshot
@@ -468,8 +556,7 @@ def cpu_snapshot(groups: dict[str, int]) -> dict[str, float]:
 
 def cpu_used(before: dict[str, float], after: dict[str, float]) -> str:
     """The CPU seconds each group used between two snapshots, in words."""
-    return ", ".join(f"{name} {after[name] - before.get(name, 0.0):.0f} s"
-                     for name in after)
+    return ", ".join(f"{name} {after[name] - before.get(name, 0.0):.0f} s" for name in after)
 
 
 # -- figures --------------------------------------------------------------------------------------
@@ -487,10 +574,15 @@ def summary(records: list[Record]) -> dict[str, tuple[int, int, float, float]]:
     for record in records:
         groups[record.scenario].append(record)
     groups["overall"] = records
-    return {name: (len(group), sum(not r.ok for r in group),
-                   percentile([r.ms for r in group], 0.50),
-                   percentile([r.ms for r in group], 0.95))
-            for name, group in groups.items()}
+    return {
+        name: (
+            len(group),
+            sum(not r.ok for r in group),
+            percentile([r.ms for r in group], 0.50),
+            percentile([r.ms for r in group], 0.95),
+        )
+        for name, group in groups.items()
+    }
 
 
 def machine() -> str:
@@ -503,23 +595,34 @@ def machine() -> str:
                 break
     with open("/proc/meminfo") as info:
         kb = int(next(line for line in info if line.startswith("MemTotal")).split()[1])
-    return (f"{os.cpu_count()} CPUs ({model}), {kb / 1024 / 1024:.1f} GiB RAM, "
-            f"{platform.system()} {platform.release()}, Python {platform.python_version()}")
+    return (
+        f"{os.cpu_count()} CPUs ({model}), {kb / 1024 / 1024:.1f} GiB RAM, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=60, help="length of each phase")
     parser.add_argument("--users", type=int, default=16)
     parser.add_argument("--web-workers", type=int, default=4)
     parser.add_argument("--companies", type=int, default=2000)
     parser.add_argument("--licenses", type=int, default=50_000)
-    parser.add_argument("--rate-limit", type=float, default=0,
-                        help="the sync's portal calls per second (0: none, so syncs run back "
-                             "to back at full speed; production's default is 10)")
-    parser.add_argument("--worker-nice", type=int, default=0,
-                        help="run the sync worker with this nice value (0: as shipped)")
+    parser.add_argument(
+        "--rate-limit",
+        type=float,
+        default=0,
+        help="the sync's portal calls per second (0: none, so syncs run back "
+        "to back at full speed; production's default is 10)",
+    )
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=0,
+        help="run the sync worker with this nice value (0: as shipped)",
+    )
     args = parser.parse_args()
 
     from config import database_url as normalise
@@ -528,14 +631,31 @@ def main() -> None:
     redis_url = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
     ensure_database(database_url)
     env = console_env(database_url, redis_url, args.rate_limit)
-    os.environ.update({key: env[key] for key in (
-        "DATABASE_URL", "REDIS_URL", "RQ_QUEUE", "SECRET_KEY", "MSPWEB_FERNET_KEYS",
-        "PORTAL_MAX_CALLS_PER_SECOND", "LOG_LEVEL")})
+    os.environ.update(
+        {
+            key: env[key]
+            for key in (
+                "DATABASE_URL",
+                "REDIS_URL",
+                "RQ_QUEUE",
+                "SECRET_KEY",
+                "MSPWEB_FERNET_KEYS",
+                "PORTAL_MAX_CALLS_PER_SECOND",
+                "LOG_LEVEL",
+            )
+        }
+    )
     from mspweb import create_app
 
-    app = create_app("config.Config", SQLALCHEMY_DATABASE_URI=normalise(database_url),
-                     REDIS_URL=redis_url, RQ_QUEUE=QUEUE, FERNET_KEYS=FERNET_KEY,
-                     PORTAL_MAX_CALLS_PER_SECOND=args.rate_limit, LOG_LEVEL="WARNING")
+    app = create_app(
+        "config.Config",
+        SQLALCHEMY_DATABASE_URI=normalise(database_url),
+        REDIS_URL=redis_url,
+        RQ_QUEUE=QUEUE,
+        FERNET_KEYS=FERNET_KEY,
+        PORTAL_MAX_CALLS_PER_SECOND=args.rate_limit,
+        LOG_LEVEL="WARNING",
+    )
     print(f"machine: {machine()}")
     print(f"database: {re.sub(r'://[^@]*@', '://', database_url)}; redis: {redis_url}")
     processes: list[subprocess.Popen] = []
@@ -543,8 +663,10 @@ def main() -> None:
         started = time.perf_counter()
         sandbox, sandbox_url = start_sandbox(args.companies, args.licenses)
         processes.append(sandbox)
-        print(f"sandbox: {args.companies:,} companies, {args.licenses:,} licenses, ready in "
-              f"{time.perf_counter() - started:.1f} s")
+        print(
+            f"sandbox: {args.companies:,} companies, {args.licenses:,} licenses, ready in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
         account_id = prepare(app, sandbox_url, args.users)
         look = lookups(app, account_id)
         web, base = start_gunicorn(env, args.web_workers)
@@ -562,8 +684,13 @@ def main() -> None:
         cpu_quiet = cpu_used(cpu_start, cpu_snapshot(groups))
         change_the_portal(sandbox_url)
         nice = ["nice", "-n", str(args.worker_nice)] if args.worker_nice else []
-        worker = subprocess.Popen([*nice, sys.executable, "-m", "mspweb.worker"], cwd=ROOT,
-                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        worker = subprocess.Popen(
+            [*nice, sys.executable, "-m", "mspweb.worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         processes.append(worker)
         groups["worker (syncs)"] = worker.pid
         from rq import Worker
@@ -572,49 +699,77 @@ def main() -> None:
         driver = SyncDriver(app, account_id)
         driver.start()
         with app.app_context():
-            wait_until(lambda: any(run.status == "running" for run in driver.runs()),
-                       "the first sync's start", 120)
+            wait_until(
+                lambda: any(run.status == "running" for run in driver.runs()),
+                "the first sync's start",
+                120,
+            )
         print(f"phase 2: {args.seconds:.0f} s while full syncs run back to back...")
         cpu_start = cpu_snapshot(groups)
         busy, busy_started = run_phase(users, look, args.seconds)
         driver.stopping.set()
         driver.join(timeout=10)
-        wait_until(lambda: all(run.status in ("succeeded", "failed") for run in driver.runs()),
-                   "the last sync's end", 600)
+        wait_until(
+            lambda: all(run.status in ("succeeded", "failed") for run in driver.runs()),
+            "the last sync's end",
+            600,
+        )
         cpu_busy = cpu_used(cpu_start, cpu_snapshot(groups))
         runs = driver.runs()
         coverage = sync_coverage(runs, busy_started, args.seconds)
         for user in users:  # take the benchmark's tags off again
             for license_id, name in user.pending_tags:
-                user.session.post(f"{base}/licenses/tags", timeout=120, headers={
-                    **HX, "X-CSRFToken": user.csrf}, data={"license": str(license_id),
-                                                           "name": name, "action": "remove"})
+                user.session.post(
+                    f"{base}/licenses/tags",
+                    timeout=120,
+                    headers={**HX, "X-CSRFToken": user.csrf},
+                    data={"license": str(license_id), "name": name, "action": "remove"},
+                )
     finally:
         for process in reversed(processes):
             stop(process)
 
     before, during = summary(quiet), summary(busy)
-    print(f"\nLoad: gunicorn {args.web_workers} workers, {args.users} users, "
-          f"{args.seconds:.0f} s per phase, {args.licenses:,} licenses, sync rate limit "
-          f"{args.rate_limit:g}/s (0: none), worker nice {args.worker_nice}")
-    print(f"{'scenario':24}{'requests':>10}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}"
-          f"{'requests':>11}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}{'p95 x':>8}")
+    print(
+        f"\nLoad: gunicorn {args.web_workers} workers, {args.users} users, "
+        f"{args.seconds:.0f} s per phase, {args.licenses:,} licenses, sync rate limit "
+        f"{args.rate_limit:g}/s (0: none), worker nice {args.worker_nice}"
+    )
+    print(
+        f"{'scenario':24}{'requests':>10}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}"
+        f"{'requests':>11}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}{'p95 x':>8}"
+    )
     print(f"{'':24}{'--- without a sync ---':>36}{'----- while syncing -----':>37}")
     for name in [*SCENARIOS, "overall"]:
         a, b = before.get(name, (0, 0, 0, 0)), during.get(name, (0, 0, 0, 0))
         ratio = b[3] / a[3] if a[3] else 0.0
-        print(f"{name:24}{a[0]:>10,}{a[1]:>8}{a[2]:>9.0f}{a[3]:>9.0f}"
-              f"{b[0]:>11,}{b[1]:>8}{b[2]:>9.0f}{b[3]:>9.0f}{ratio:>8.2f}")
+        print(
+            f"{name:24}{a[0]:>10,}{a[1]:>8}{a[2]:>9.0f}{a[3]:>9.0f}"
+            f"{b[0]:>11,}{b[1]:>8}{b[2]:>9.0f}{b[3]:>9.0f}{ratio:>8.2f}"
+        )
     statuses = sorted({str(r.status) for r in quiet + busy if not r.ok})
-    outcomes = [(run.status, (run.finished_at - run.started_at).total_seconds()
-                 if run.finished_at and run.started_at else None, run.rows_written)
-                for run in runs]
-    print(f"\nsyncs during phase 2: {len(runs)} "
-          + ", ".join(f"{status} in {secs:.0f} s ({rows:,} rows)" if secs else status
-                      for status, secs, rows in outcomes)
-          + f"; a sync was running {coverage:.0%} of the phase")
-    print(f"CPU seconds ({os.cpu_count()} CPUs x {args.seconds:.0f} s = "
-          f"{os.cpu_count() * args.seconds:.0f} available per phase):")
+    outcomes = [
+        (
+            run.status,
+            (run.finished_at - run.started_at).total_seconds()
+            if run.finished_at and run.started_at
+            else None,
+            run.rows_written,
+        )
+        for run in runs
+    ]
+    print(
+        f"\nsyncs during phase 2: {len(runs)} "
+        + ", ".join(
+            f"{status} in {secs:.0f} s ({rows:,} rows)" if secs else status
+            for status, secs, rows in outcomes
+        )
+        + f"; a sync was running {coverage:.0%} of the phase"
+    )
+    print(
+        f"CPU seconds ({os.cpu_count()} CPUs x {args.seconds:.0f} s = "
+        f"{os.cpu_count() * args.seconds:.0f} available per phase):"
+    )
     print(f"  without a sync: {cpu_quiet}")
     print(f"  while syncing:  {cpu_busy} (worker: until the last sync ended)")
     ratio = during["overall"][3] / before["overall"][3] if before["overall"][3] else 0.0

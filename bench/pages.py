@@ -40,8 +40,13 @@ def make_app():
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     url = database_url(os.environ.get("DATABASE_URL") or f"sqlite:///{RESULTS / 'pages.db'}")
-    return create_app(Config, SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=False,
-                      RATELIMIT_ENABLED=False, SECRET_KEY="bench-secret-key")
+    return create_app(
+        Config,
+        SQLALCHEMY_DATABASE_URI=url,
+        WTF_CSRF_ENABLED=False,
+        RATELIMIT_ENABLED=False,
+        SECRET_KEY="bench-secret-key",
+    )
 
 
 def prepare(app, companies: int, licenses: int, rebuild: bool) -> None:
@@ -68,8 +73,10 @@ def prepare(app, companies: int, licenses: int, rebuild: bool) -> None:
                 sys.exit("The benchmark database holds other data: run again with --rebuild.")
             started = time.perf_counter()
             build_dataset(companies, licenses)
-            print(f"built {companies:,} companies / {licenses:,} licenses "
-                  f"in {time.perf_counter() - started:.1f} s")
+            print(
+                f"built {companies:,} companies / {licenses:,} licenses "
+                f"in {time.perf_counter() - started:.1f} s"
+            )
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("VACUUM ANALYZE"))
@@ -78,9 +85,11 @@ def prepare(app, companies: int, licenses: int, rebuild: bool) -> None:
                 connection.exec_driver_sql("ANALYZE")
         if db.session.scalar(select(User.id).where(User.email == BENCH_EMAIL)) is None:
             create_user(BENCH_EMAIL, BENCH_PASSWORD, "admin")
-            customer = db.session.scalar(select(Company).where(Company.entity_type == 1007,
-                                                               Company.in_license_tree)
-                                         .order_by(Company.id))
+            customer = db.session.scalar(
+                select(Company)
+                .where(Company.entity_type == 1007, Company.in_license_tree)
+                .order_by(Company.id)
+            )
             create_user(CUSTOMER_EMAIL, BENCH_PASSWORD, "customer", customer)
             db.session.commit()
 
@@ -144,16 +153,19 @@ def measure(app, requests: int) -> list[tuple[str, float, float, float, float, i
             status = response.status_code
         ordered = sorted(timings)
         p95 = ordered[max(0, -(-95 * len(ordered) // 100) - 1)]  # nearest rank
-        results.append((label, timings[0], statistics.median(timings), p95,
-                        statistics.median(cpu), status))
+        results.append(
+            (label, timings[0], statistics.median(timings), p95, statistics.median(cpu), status)
+        )
     return results
 
 
 def report(results, database: str, requests: int) -> None:
     """Print the figures as a table."""
     load = os.getloadavg()[0]
-    print(f"\nServer time in ms, {requests} requests per variant, {database}, "
-          f"load average {load:.1f} on {os.cpu_count()} CPUs")
+    print(
+        f"\nServer time in ms, {requests} requests per variant, {database}, "
+        f"load average {load:.1f} on {os.cpu_count()} CPUs"
+    )
     print(f"{'variant':42} {'cold':>8} {'median':>8} {'p95':>8} {'cpu':>7}  status")
     for label, cold, median, p95, cpu, status in results:
         flag = "" if p95 < TARGET_MS or "export" in label else "  over target"

@@ -23,8 +23,14 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 
 #: The views each connection cycles through.
-URLS = ("/licenses", "/licenses?tag=vip", "/licenses?q=alpine", "/licenses?sort=user",
-        "/licenses?page=500", "/licenses?sort=status&dir=desc")
+URLS = (
+    "/licenses",
+    "/licenses?tag=vip",
+    "/licenses?q=alpine",
+    "/licenses?sort=user",
+    "/licenses?page=500",
+    "/licenses?sort=status&dir=desc",
+)
 
 
 def free_port() -> int:
@@ -36,13 +42,29 @@ def free_port() -> int:
 
 def start_gunicorn(app, port: int) -> subprocess.Popen:
     """gunicorn with 4 workers serving the benchmark database; returns once it answers."""
-    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-               REDIS_URL=app.config["REDIS_URL"], SECRET_KEY=app.config["SECRET_KEY"],
-               RATELIMIT_ENABLED="false", PYTHONPATH=str(ROOT))
+    env = dict(
+        os.environ,
+        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        REDIS_URL=app.config["REDIS_URL"],
+        SECRET_KEY=app.config["SECRET_KEY"],
+        RATELIMIT_ENABLED="false",
+        PYTHONPATH=str(ROOT),
+    )
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "4", "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "4",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -101,8 +123,10 @@ def run_load(app, email: str, password: str, seconds: int, connections: int) -> 
         results: list[tuple[float, bool]] = []
         lock = threading.Lock()
         stop_at = time.monotonic() + seconds
-        threads = [threading.Thread(target=hammer, args=(base, cookies, stop_at, i, results, lock))
-                   for i in range(connections)]
+        threads = [
+            threading.Thread(target=hammer, args=(base, cookies, stop_at, i, results, lock))
+            for i in range(connections)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -113,9 +137,13 @@ def run_load(app, email: str, password: str, seconds: int, connections: int) -> 
     latencies = sorted(ms for ms, _ in results)
     errors = sum(1 for _, ok in results if not ok)
     p95 = latencies[max(0, -(-95 * len(latencies) // 100) - 1)] if latencies else 0.0
-    print(f"\nLoad: gunicorn 4 workers, {connections} connections, {seconds} s, "
-          f"{len(URLS)} /licenses views in rotation")
+    print(
+        f"\nLoad: gunicorn 4 workers, {connections} connections, {seconds} s, "
+        f"{len(URLS)} /licenses views in rotation"
+    )
     median = statistics.median(latencies) if latencies else 0.0
-    print(f"requests {len(results):,}  errors {errors}  "
-          f"throughput {len(results) / seconds:.1f} req/s  "
-          f"latency median {median:.1f} ms  p95 {p95:.1f} ms")
+    print(
+        f"requests {len(results):,}  errors {errors}  "
+        f"throughput {len(results) / seconds:.1f} req/s  "
+        f"latency median {median:.1f} ms  p95 {p95:.1f} ms"
+    )

@@ -27,15 +27,19 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
-def time_pages(session: requests.Session, url: str, headers: dict, total: int,
-               rounds: int) -> list[float]:
+def time_pages(
+    session: requests.Session, url: str, headers: dict, total: int, rounds: int
+) -> list[float]:
     """Seconds per ``Search/Licenses`` page of 100, at skips spread over the whole list."""
     samples = []
     for index in range(rounds):
         skip = (index * 9973) % max(1, total - 100)
         started = time.perf_counter()
-        response = session.post(url, json={"keyword": "", "customerId": None, "skip": skip,
-                                           "take": 100}, headers=headers)
+        response = session.post(
+            url,
+            json={"keyword": "", "customerId": None, "skip": skip, "take": 100},
+            headers=headers,
+        )
         samples.append(time.perf_counter() - started)
         assert response.status_code == 200 and len(response.json()["search"]) == 100
     return samples
@@ -50,32 +54,42 @@ def main() -> None:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    server = run_in_thread(create_app(SandboxConfig(companies=args.companies,
-                                                    licenses=args.licenses)))
+    server = run_in_thread(
+        create_app(SandboxConfig(companies=args.companies, licenses=args.licenses))
+    )
     startup = time.perf_counter() - started
     try:
         session = requests.Session()
         base = f"{server.url}/msp"
-        tokens = session.post(f"{base}/Token/Get", json={
-            "username": MAIN_ACCOUNT.username, "password": MAIN_ACCOUNT.password}).json()
+        tokens = session.post(
+            f"{base}/Token/Get",
+            json={"username": MAIN_ACCOUNT.username, "password": MAIN_ACCOUNT.password},
+        ).json()
         headers = {"Authorization": f"Bearer {tokens['accessToken']}"}
         first_started = time.perf_counter()
-        total = session.post(f"{base}/Search/Licenses", json={"take": 100},
-                             headers=headers).json()["totalCount"]
+        total = session.post(f"{base}/Search/Licenses", json={"take": 100}, headers=headers).json()[
+            "totalCount"
+        ]
         first = time.perf_counter() - first_started
         samples = time_pages(session, f"{base}/Search/Licenses", headers, total, args.rounds)
-        fresh = [time_pages(requests.Session(), f"{base}/Search/Licenses", headers, total, 1)[0]
-                 for _ in range(30)]
+        fresh = [
+            time_pages(requests.Session(), f"{base}/Search/Licenses", headers, total, 1)[0]
+            for _ in range(30)
+        ]
     finally:
         server.stop()
 
     print(f"world: {args.companies} companies, {args.licenses} licenses ({total} listable)")
     print(f"build + start:            {startup * 1000:8.1f} ms")
     print(f"first page (cold cache):  {first * 1000:8.1f} ms")
-    print(f"page of 100, keep-alive:  median {statistics.median(samples) * 1000:.2f} ms, "
-          f"p95 {percentile(samples, 0.95) * 1000:.2f} ms ({len(samples)} calls)")
-    print(f"page of 100, new socket:  median {statistics.median(fresh) * 1000:.2f} ms, "
-          f"p95 {percentile(fresh, 0.95) * 1000:.2f} ms ({len(fresh)} calls)")
+    print(
+        f"page of 100, keep-alive:  median {statistics.median(samples) * 1000:.2f} ms, "
+        f"p95 {percentile(samples, 0.95) * 1000:.2f} ms ({len(samples)} calls)"
+    )
+    print(
+        f"page of 100, new socket:  median {statistics.median(fresh) * 1000:.2f} ms, "
+        f"p95 {percentile(fresh, 0.95) * 1000:.2f} ms ({len(fresh)} calls)"
+    )
 
 
 if __name__ == "__main__":

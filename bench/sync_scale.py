@@ -53,9 +53,15 @@ def _app():
     from config import TestConfig
     from mspweb import create_app
 
-    return create_app(TestConfig, SQLALCHEMY_DATABASE_URI=os.environ["BENCH_DATABASE_URL"],
-                      REDIS_URL=os.environ["BENCH_REDIS_URL"], FERNET_KEYS=FERNET_KEY,
-                      PORTAL_MAX_CALLS_PER_SECOND=0, TESTING=False, LOG_LEVEL="WARNING")
+    return create_app(
+        TestConfig,
+        SQLALCHEMY_DATABASE_URI=os.environ["BENCH_DATABASE_URL"],
+        REDIS_URL=os.environ["BENCH_REDIS_URL"],
+        FERNET_KEYS=FERNET_KEY,
+        PORTAL_MAX_CALLS_PER_SECOND=0,
+        TESTING=False,
+        LOG_LEVEL="WARNING",
+    )
 
 
 # -- child processes ---------------------------------------------------------------------------
@@ -89,8 +95,14 @@ def child_floor(sandbox_url: str) -> dict:
         sum(1 for _ in client.sites())
         companies += 1
         calls += client.stats.calls
-    return {"seconds": time.perf_counter() - started, "cpu": _cpu_seconds() - cpu,
-            "companies": companies, "licenses": licenses, "parents": parents, "calls": calls}
+    return {
+        "seconds": time.perf_counter() - started,
+        "cpu": _cpu_seconds() - cpu,
+        "companies": companies,
+        "licenses": licenses,
+        "parents": parents,
+        "calls": calls,
+    }
 
 
 def child_sync(account_id: int) -> dict:
@@ -124,8 +136,13 @@ def child_sync(account_id: int) -> dict:
 
 
 def _child(mode: str, argument: str, env: dict) -> dict:
-    result = subprocess.run([sys.executable, __file__, "--child", mode, argument], env=env,
-                            capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, __file__, "--child", mode, argument],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     if result.returncode != 0:
         raise SystemExit(f"child {mode} failed:\n{result.stdout}\n{result.stderr}")
     for line in result.stderr.splitlines():
@@ -143,26 +160,36 @@ def prepare_database(app, reset: bool) -> None:
     from mspweb.models import Account
 
     with app.app_context():
-        occupied = inspect(db.engine).has_table("account") and \
-            db.session.scalar(select(Account.id).limit(1)) is not None
+        occupied = (
+            inspect(db.engine).has_table("account")
+            and db.session.scalar(select(Account.id).limit(1)) is not None
+        )
         db.session.remove()  # end the read before tables are dropped
         if occupied and not reset:
-            raise SystemExit("The database already holds accounts: use an empty database "
-                             "or pass --reset (drops every table of the console).")
+            raise SystemExit(
+                "The database already holds accounts: use an empty database "
+                "or pass --reset (drops every table of the console)."
+            )
         if reset:
             db.drop_all()
         db.create_all()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--companies", type=int, default=2000)
     parser.add_argument("--licenses", type=int, default=50000)
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="rounds of floor, first sync, resync (medians are reported)")
-    parser.add_argument("--reset", action="store_true",
-                        help="drop and recreate the tables of DATABASE_URL first")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds of floor, first sync, resync (medians are reported)",
+    )
+    parser.add_argument(
+        "--reset", action="store_true", help="drop and recreate the tables of DATABASE_URL first"
+    )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -179,13 +206,19 @@ def main() -> None:
 
     workdir = tempfile.mkdtemp(prefix="mspweb-bench-")
     started = time.perf_counter()
-    server = run_in_thread(sandbox_app(SandboxConfig(companies=args.companies,
-                                                     licenses=args.licenses)))
-    print(f"sandbox: {args.companies} companies, {args.licenses} licenses, started in "
-          f"{time.perf_counter() - started:.1f} s at {server.url}")
+    server = run_in_thread(
+        sandbox_app(SandboxConfig(companies=args.companies, licenses=args.licenses))
+    )
+    print(
+        f"sandbox: {args.companies} companies, {args.licenses} licenses, started in "
+        f"{time.perf_counter() - started:.1f} s at {server.url}"
+    )
     raw_url = os.environ.get("DATABASE_URL")
-    env = dict(os.environ, PYTHONPATH=str(ROOT),
-               BENCH_DATABASE_URL=database_url(raw_url or f"sqlite:///{workdir}/bench.db"))
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(ROOT),
+        BENCH_DATABASE_URL=database_url(raw_url or f"sqlite:///{workdir}/bench.db"),
+    )
     redis_server = None
     if os.environ.get("REDIS_URL"):
         env["BENCH_REDIS_URL"] = os.environ["REDIS_URL"]
@@ -194,8 +227,9 @@ def main() -> None:
 
         redis_server = start_embedded_redis(f"{workdir}/redis.db")
         env["BENCH_REDIS_URL"] = embedded_redis_url(redis_server)
-    os.environ.update(BENCH_DATABASE_URL=env["BENCH_DATABASE_URL"],
-                      BENCH_REDIS_URL=env["BENCH_REDIS_URL"])
+    os.environ.update(
+        BENCH_DATABASE_URL=env["BENCH_DATABASE_URL"], BENCH_REDIS_URL=env["BENCH_REDIS_URL"]
+    )
     database = "PostgreSQL" if raw_url and raw_url.startswith("postgres") else "SQLite"
     print(f"database: {database}; load average {_load()} on {os.cpu_count()} CPUs")
 
@@ -212,9 +246,13 @@ def main() -> None:
                     db.session.remove()
                     db.drop_all()
                     db.create_all()
-                account, _ = import_account(f"{server.url}/msp", f"{server.url}/business",
-                                            MAIN_ACCOUNT.username, MAIN_ACCOUNT.password,
-                                            enqueue_sync=False)
+                account, _ = import_account(
+                    f"{server.url}/msp",
+                    f"{server.url}/business",
+                    MAIN_ACCOUNT.username,
+                    MAIN_ACCOUNT.password,
+                    enqueue_sync=False,
+                )
                 account_id = account.id
                 db.session.remove()
             floor = _child("floor", server.url, env)
@@ -222,9 +260,11 @@ def main() -> None:
             resync = _child("sync", str(account_id), env)
             rounds.append((floor, first, resync))
             base = floor["seconds"]
-            print(f"round {number}: floor {base:.2f} s, first sync {first['seconds']:.2f} s "
-                  f"({first['seconds'] / base:.2f} x), resync {resync['seconds']:.2f} s "
-                  f"({resync['seconds'] / base:.2f} x)")
+            print(
+                f"round {number}: floor {base:.2f} s, first sync {first['seconds']:.2f} s "
+                f"({first['seconds'] / base:.2f} x), resync {resync['seconds']:.2f} s "
+                f"({resync['seconds'] / base:.2f} x)"
+            )
         rounds.sort(key=lambda trio: trio[2]["seconds"] / trio[0]["seconds"])
         floor, _, resync = rounds[len(rounds) // 2]
         rounds.sort(key=lambda trio: trio[1]["seconds"] / trio[0]["seconds"])
@@ -239,33 +279,47 @@ def main() -> None:
     bound = math.ceil(licenses / 100) + math.ceil(companies / 100) + floor["parents"] + 10
     rows = [
         ("floor (client alone)", floor, floor, None, floor["calls"], None),
-        ("first sync", first, first_floor, first["rows_written"], first["portal_calls"],
-         first["peak_mb"]),
-        ("resync, no changes", resync, floor, resync["rows_written"], resync["portal_calls"],
-         resync["peak_mb"]),
+        (
+            "first sync",
+            first,
+            first_floor,
+            first["rows_written"],
+            first["portal_calls"],
+            first["peak_mb"],
+        ),
+        (
+            "resync, no changes",
+            resync,
+            floor,
+            resync["rows_written"],
+            resync["portal_calls"],
+            resync["peak_mb"],
+        ),
     ]
     print(f"\nmedian of {len(rounds)} rounds (each sync against the floor of its round):")
-    print(f"{'':24}{'seconds':>9}{'x floor':>9}{'cpu s':>8}{'rows':>10}{'calls':>8}"
-          f"{'peak MB':>9}")
+    print(f"{'':24}{'seconds':>9}{'x floor':>9}{'cpu s':>8}{'rows':>10}{'calls':>8}{'peak MB':>9}")
     for name, result, its_floor, written, calls, peak in rows:
-        print(f"{name:24}{result['seconds']:9.2f}{result['seconds'] / its_floor['seconds']:9.2f}"
-              f"{result['cpu']:8.2f}{'' if written is None else written:>10}{calls:>8}"
-              f"{'' if peak is None else f'{peak:.0f}':>9}")
-    print(f"\n{companies} companies ({floor['parents']} can have children), {licenses} "
-          f"licenses; portal call bound {bound}")
+        print(
+            f"{name:24}{result['seconds']:9.2f}{result['seconds'] / its_floor['seconds']:9.2f}"
+            f"{result['cpu']:8.2f}{'' if written is None else written:>10}{calls:>8}"
+            f"{'' if peak is None else f'{peak:.0f}':>9}"
+        )
+    print(
+        f"\n{companies} companies ({floor['parents']} can have children), {licenses} "
+        f"licenses; portal call bound {bound}"
+    )
     syncs = [sync for _, *pair in rounds for sync in pair]
     checks = [
-        ("first sync <= 1.5 x floor",
-         first["seconds"] <= TARGET_FIRST * first_floor["seconds"]),
+        ("first sync <= 1.5 x floor", first["seconds"] <= TARGET_FIRST * first_floor["seconds"]),
         ("resync <= 1.2 x floor", resync["seconds"] <= TARGET_RESYNC * floor["seconds"]),
         ("resyncs write zero rows", all(r["rows_written"] == 0 for _, _, r in rounds)),
-        ("portal calls within the bound",
-         max(sync["portal_calls"] for sync in syncs) <= bound),
+        ("portal calls within the bound", max(sync["portal_calls"] for sync in syncs) <= bound),
         ("peak memory < 200 MB", max(sync["peak_mb"] for sync in syncs) < TARGET_MEMORY_MB),
         ("every sync succeeded", all(sync["status"] == "succeeded" for sync in syncs)),
     ]
-    print(f"load average at the end: {_load()} (a busy machine slows the syncs more than the "
-          "floor)")
+    print(
+        f"load average at the end: {_load()} (a busy machine slows the syncs more than the floor)"
+    )
     for name, ok in checks:
         print(f"{'met ' if ok else 'MISSED'}  {name}")
     if not all(ok for _, ok in checks):

@@ -49,7 +49,7 @@ def _migrations_dir() -> str:
 def _limiter_storage(redis_url: str) -> str:
     """Flask-Limiter's storage URI for the same Redis the queue uses."""
     if redis_url.startswith("unix://"):
-        return "redis+unix://" + redis_url[len("unix://"):]
+        return "redis+unix://" + redis_url[len("unix://") :]
     return redis_url
 
 

@@ -88,10 +88,12 @@ def prepare_database(app, port: int = 5000) -> bool:
         create_user(ADMIN_EMAIL, password, "admin")
         db.session.commit()
     banner = "=" * 64
-    print(f"{banner}\n mspweb first start: sign in at http://127.0.0.1:{port} with\n"
-          f"   email:    {ADMIN_EMAIL}\n   password: {password}\n"
-          f" (shown once; create more users with `flask --app wsgi users create`)\n{banner}",
-          flush=True)
+    print(
+        f"{banner}\n mspweb first start: sign in at http://127.0.0.1:{port} with\n"
+        f"   email:    {ADMIN_EMAIL}\n   password: {password}\n"
+        f" (shown once; create more users with `flask --app wsgi users create`)\n{banner}",
+        flush=True,
+    )
     return True
 
 

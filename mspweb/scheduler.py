@@ -22,16 +22,25 @@ DEFAULT_INTERVAL = 300
 def build_scheduler(app, interval: int = DEFAULT_INTERVAL, name: str = "") -> CronScheduler:
     """A cron scheduler for `app`'s queue with the daily-sync check registered."""
     scheduler = CronScheduler(connection=app.redis, name=name)
-    scheduler.register(schedule_daily_syncs, queue_name=app.config["RQ_QUEUE"],
-                       interval=interval, job_timeout=600, result_ttl=3600)
+    scheduler.register(
+        schedule_daily_syncs,
+        queue_name=app.config["RQ_QUEUE"],
+        interval=interval,
+        job_timeout=600,
+        result_ttl=3600,
+    )
     return scheduler
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the scheduler until stopped (Ctrl-C or SIGTERM)."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--interval", type=int, default=DEFAULT_INTERVAL,
-                        help=f"seconds between checks (default {DEFAULT_INTERVAL})")
+    parser.add_argument(
+        "--interval",
+        type=int,
+        default=DEFAULT_INTERVAL,
+        help=f"seconds between checks (default {DEFAULT_INTERVAL})",
+    )
     parser.add_argument("--name", default="", help="the scheduler's name (default: RQ's)")
     args = parser.parse_args(argv)
     app = create_app()

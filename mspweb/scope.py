@@ -85,9 +85,11 @@ class Scope:
             return True
         from mspweb.extensions import db
 
-        visible = select(Company.id).where(
-            Company.account_id == account_id, self.covers(Company.id)
-        ).limit(1)
+        visible = (
+            select(Company.id)
+            .where(Company.account_id == account_id, self.covers(Company.id))
+            .limit(1)
+        )
         return db.session.scalar(visible) is not None
 
     def require_account(self, account_id: int) -> None:

@@ -100,7 +100,8 @@ def _refuse_nul_characters() -> None:
     (PostgreSQL rejects it outright), so it is a clear 400 here rather than a 500 later."""
     values = [value for _, value in request.args.items(multi=True)]
     if request.method not in {"GET", "HEAD", "OPTIONS"} and request.mimetype in {
-        "application/x-www-form-urlencoded", "multipart/form-data"
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
     }:
         values.extend(value for _, value in request.form.items(multi=True))
     if any("\x00" in value for value in values):

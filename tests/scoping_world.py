@@ -57,16 +57,26 @@ class ScopingWorld:
         """URL values naming `company`'s things: company, a license, its tag, its account's
         latest run, its account, and the user confined to it."""
         license_id = db.session.scalar(
-            select(func.min(License.id)).where(License.company_id == company.id))
+            select(func.min(License.id)).where(License.company_id == company.id)
+        )
         tag_id = db.session.scalar(
-            select(func.min(Tag.id)).join(LicenseTag, LicenseTag.tag_id == Tag.id)
+            select(func.min(Tag.id))
+            .join(LicenseTag, LicenseTag.tag_id == Tag.id)
             .join(License, License.id == LicenseTag.license_id)
-            .where(License.company_id == company.id, Tag.name == company.name))
+            .where(License.company_id == company.id, Tag.name == company.name)
+        )
         run_id = db.session.scalar(
-            select(func.max(SyncRun.id)).where(SyncRun.account_id == company.account_id))
+            select(func.max(SyncRun.id)).where(SyncRun.account_id == company.account_id)
+        )
         user_id = db.session.scalar(select(User.id).where(User.company_id == company.id))
-        return {"company_id": company.id, "license_id": license_id, "tag_id": tag_id,
-                "run_id": run_id, "account_id": company.account_id, "user_id": user_id}
+        return {
+            "company_id": company.id,
+            "license_id": license_id,
+            "tag_id": tag_id,
+            "run_id": run_id,
+            "account_id": company.account_id,
+            "user_id": user_id,
+        }
 
 
 def build_scoping_world(app, import_demo, sandbox) -> ScopingWorld:
@@ -75,8 +85,12 @@ def build_scoping_world(app, import_demo, sandbox) -> ScopingWorld:
     business_id = sandbox.control.business("tailspin")["companyId"]
     site_id = sandbox.control.add_site(business_id, canaries.site)["siteId"]
     canaries.license_key = sandbox.control.add_license(
-        business_id=business_id, product_code="KSTRL", product_name=canaries.product,
-        quantity=7, usage=3, allocations=[{"siteId": site_id, "quantity": 7, "usage": 3}],
+        business_id=business_id,
+        product_code="KSTRL",
+        product_name=canaries.product,
+        quantity=7,
+        usage=3,
+        allocations=[{"siteId": site_id, "quantity": 7, "usage": 3}],
     )["publicLicenseKey"]
     fabrikam = import_demo("fabrikam")
     tailspin = import_demo("tailspin", msp=False, business=True)
@@ -85,18 +99,22 @@ def build_scoping_world(app, import_demo, sandbox) -> ScopingWorld:
     customer_a = _customer_with_licenses(alpine)
     customer_n = _customer_with_licenses(nordics)
     customer_t = db.session.get(Company, tailspin.root_company_id)
-    world = ScopingWorld(fabrikam, tailspin, alpine, customer_a, customer_n, customer_t,
-                         canaries)
+    world = ScopingWorld(fabrikam, tailspin, alpine, customer_a, customer_n, customer_t, canaries)
     make_user("admin@scope.example", PASSWORD, "admin")
     make_user("operator@scope.example", PASSWORD, "operator", alpine)
     for key, company in (("a", customer_a), ("t", customer_t)):
-        set_up_customer(company, SetupMode.CREATE, f"customer-{key}@scope.example", PASSWORD,
-                        None, None)
+        set_up_customer(
+            company, SetupMode.CREATE, f"customer-{key}@scope.example", PASSWORD, None, None
+        )
     db.session.commit()
     make_user("customer-n@scope.example", PASSWORD, "customer", customer_n)
-    for role, email in (("admin", "admin@scope.example"), ("operator", "operator@scope.example"),
-                        ("a", "customer-a@scope.example"), ("n", "customer-n@scope.example"),
-                        ("t", "customer-t@scope.example")):
+    for role, email in (
+        ("admin", "admin@scope.example"),
+        ("operator", "operator@scope.example"),
+        ("a", "customer-a@scope.example"),
+        ("n", "customer-n@scope.example"),
+        ("t", "customer-t@scope.example"),
+    ):
         world.clients[role] = signed_in_client(app, email)
     app.test_client_class = CSRFClient
     world.clients["anonymous"] = app.test_client()
@@ -113,14 +131,20 @@ def signed_in_client(app, email: str, password: str = PASSWORD) -> CSRFClient:
 
 
 def _company(account: Account, name: str) -> Company:
-    return db.session.scalar(select(Company).where(Company.account_id == account.id,
-                                                   Company.name == name))
+    return db.session.scalar(
+        select(Company).where(Company.account_id == account.id, Company.name == name)
+    )
 
 
 def _customer_with_licenses(parent: Company) -> Company:
     """The first customer of `parent` (by id) that has licenses."""
     with_licenses = select(License.company_id)
     return db.session.scalars(
-        select(Company).where(Company.parent_id == parent.id, Company.entity_type == 1007,
-                              Company.id.in_(with_licenses)).order_by(Company.id)
+        select(Company)
+        .where(
+            Company.parent_id == parent.id,
+            Company.entity_type == 1007,
+            Company.id.in_(with_licenses),
+        )
+        .order_by(Company.id)
     ).first()

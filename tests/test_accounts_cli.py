@@ -20,8 +20,17 @@ def _run(app, *args: str):
 
 def _import(app, sandbox, *extra: str):
     demo = sandbox.accounts["northwind"]
-    return _run(app, "import", "--portal-url", sandbox.msp_url, "--username", demo.username,
-                "--password", demo.password, *extra)
+    return _run(
+        app,
+        "import",
+        "--portal-url",
+        sandbox.msp_url,
+        "--username",
+        demo.username,
+        "--password",
+        demo.password,
+        *extra,
+    )
 
 
 def test_import_prints_the_new_account_id_last(fast_portal, sandbox):
@@ -34,8 +43,16 @@ def test_import_prints_the_new_account_id_last(fast_portal, sandbox):
 
 def test_r01_import_refusal_exits_non_zero_with_the_message(fast_portal, sandbox):
     demo = sandbox.accounts["contoso"]
-    result = _run(fast_portal, "import", "--portal-url", sandbox.msp_url, "--username",
-                  demo.username, "--password", demo.password)
+    result = _run(
+        fast_portal,
+        "import",
+        "--portal-url",
+        sandbox.msp_url,
+        "--username",
+        demo.username,
+        "--password",
+        demo.password,
+    )
     assert result.exit_code != 0
     assert "is a Distributor account" in result.output
 
@@ -50,10 +67,15 @@ def test_list_show_and_inline_sync(fast_portal, sandbox):
     assert {"id", "kind", "state", "companies"} <= set(shown)
     assert (shown["kind"], shown["state"], shown["licenses"]) == ("msp", "active", 60)
     root = shown["companies"][0]
-    assert set(root) >= {"portal_id", "name", "type", "parent_portal_id", "customer_status",
-                         "in_license_tree"}
-    assert (root["name"], root["type"], root["parent_portal_id"]) == ("Northwind MSP", 1005,
-                                                                       None)
+    assert set(root) >= {
+        "portal_id",
+        "name",
+        "type",
+        "parent_portal_id",
+        "customer_status",
+        "in_license_tree",
+    }
+    assert (root["name"], root["type"], root["parent_portal_id"]) == ("Northwind MSP", 1005, None)
     customers = [c for c in shown["companies"] if c["type"] == 1007]
     assert {c["parent_portal_id"] for c in customers} == {root["portal_id"]}
     assert {c["in_license_tree"] for c in customers} == {True, False}  # R07
@@ -93,7 +115,6 @@ def test_rotate_key_re_encrypts_passwords_with_the_newest_key(fast_portal, sandb
         assert result.exit_code == 0 and "Re-encrypted 1" in result.output
         fast_portal.config["FERNET_KEYS"] = new_key  # the old key is gone
         db.session.expire_all()
-        assert decrypt_secret(db.session.get(Account, account_id).password_encrypted) == \
-            "northwind"
+        assert decrypt_secret(db.session.get(Account, account_id).password_encrypted) == "northwind"
     finally:
         fast_portal.config["FERNET_KEYS"] = old_keys

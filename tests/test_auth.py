@@ -66,8 +66,18 @@ def test_cli_creates_an_admin_who_can_sign_in(app, client):
 
 def test_cli_refuses_a_customer_without_a_known_company(app):
     result = app.test_cli_runner().invoke(
-        args=["users", "create", "--email", "c@x.example", "--password", "long-enough-1",
-              "--role", "customer", "--company", "no-such-id"]
+        args=[
+            "users",
+            "create",
+            "--email",
+            "c@x.example",
+            "--password",
+            "long-enough-1",
+            "--role",
+            "customer",
+            "--company",
+            "no-such-id",
+        ]
     )
     assert result.exit_code != 0
     assert "No company with portal id" in result.output

@@ -78,8 +78,12 @@ FRAGMENT_ONLY = {"licenses.tree", "licenses.tag_options", "licenses.tree_childre
 
 #: Sent after everything else, signing out last of all (and the administrator, who can change
 #: things, after the other roles): they change or end things.
-LAST = {("tags.delete", "POST"), ("users.set_active", "POST"), ("accounts.remove_pools", "POST"),
-        ("auth.logout", "POST")}
+LAST = {
+    ("tags.delete", "POST"),
+    ("users.set_active", "POST"),
+    ("accounts.remove_pools", "POST"),
+    ("auth.logout", "POST"),
+}
 
 
 @pytest.fixture()
@@ -96,11 +100,17 @@ def test_r12_every_route_is_classified(app):
 
 def test_r12_authorization_matrix_every_route_every_role(app, world):
     values = world.ids(world.customer_n)
-    forged_form = {"license": values["license_id"], "tag": values["tag_id"],
-                   "company_id": values["company_id"], "account": values["account_id"]}
+    forged_form = {
+        "license": values["license_id"],
+        "tag": values["tag_id"],
+        "company_id": values["company_id"],
+        "account": values["account_id"],
+    }
     clients = dict(world.clients, b=world.clients["n"])
-    every = sorted(routes(app, values), key=lambda r: (
-        (r.endpoint, r.method) in LAST, r.endpoint == "auth.logout", r.rule))
+    every = sorted(
+        routes(app, values),
+        key=lambda r: ((r.endpoint, r.method) in LAST, r.endpoint == "auth.logout", r.rule),
+    )
     mismatches = []
     for role in ("anonymous", "a", "operator", "b", "admin"):  # the administrator changes things
         expected_index = ROLES.index(role)
@@ -112,8 +122,11 @@ def test_r12_authorization_matrix_every_route_every_role(app, world):
             if status != expected:
                 mismatches.append((role, route.method, route.url, expected, status))
             if route.method == "GET" and route.endpoint != "auth.login":
-                wanted = 200 if route.endpoint in FRAGMENT_ONLY and expected == 302 \
-                    and role != "anonymous" else expected
+                wanted = (
+                    200
+                    if route.endpoint in FRAGMENT_ONLY and expected == 302 and role != "anonymous"
+                    else expected
+                )
                 status = client.get(route.url, headers=HX).status_code
                 if status != wanted:
                     mismatches.append((role, "GET (htmx)", route.url, wanted, status))
@@ -131,11 +144,13 @@ def test_r12_forged_ids_in_query_parameters_are_404(app, world):
     nordics = world.ids(world.customer_n)
     customer_a, operator = world.clients["a"], world.clients["operator"]
     for client in (customer_a, operator):
-        for url in (f"/licenses?company={nordics['company_id']}",
-                    f"/licenses?account={tailspin['account_id']}",
-                    f"/licenses/export.csv?company={tailspin['company_id']}",
-                    f"/licenses/export.csv?account={tailspin['account_id']}",
-                    f"/licenses/tree?company={nordics['company_id']}"):
+        for url in (
+            f"/licenses?company={nordics['company_id']}",
+            f"/licenses?account={tailspin['account_id']}",
+            f"/licenses/export.csv?company={tailspin['company_id']}",
+            f"/licenses/export.csv?account={tailspin['account_id']}",
+            f"/licenses/tree?company={nordics['company_id']}",
+        ):
             assert client.get(url).status_code == 404, url
             assert client.get(url, headers=HX).status_code == 404, url
     assert operator.get(f"/syncs?account={tailspin['account_id']}").status_code == 404

@@ -20,8 +20,20 @@ from tests.scoping_world import build_scoping_world
 from tests.url_map import routes
 
 #: Routes whose query string the probes below vary (the listings, searches and exports).
-LISTINGS = ("/", "/licenses", "/licenses/export.csv", "/licenses/tree", "/licenses/tag-options",
-            "/tags", "/customers", "/computers", "/syncs", "/audit", "/accounts", "/users")
+LISTINGS = (
+    "/",
+    "/licenses",
+    "/licenses/export.csv",
+    "/licenses/tree",
+    "/licenses/tag-options",
+    "/tags",
+    "/customers",
+    "/computers",
+    "/syncs",
+    "/audit",
+    "/accounts",
+    "/users",
+)
 
 
 @pytest.fixture()
@@ -33,8 +45,11 @@ def world(app, import_demo, sandbox):
 def _leaks(world, response, request_text: str) -> list[str]:
     """The canaries in the response (body and headers) that the request did not carry."""
     sent = unquote_plus(request_text)
-    answer = response.get_data(as_text=True) + "\n" + "\n".join(
-        f"{name}: {value}" for name, value in response.headers.items())
+    answer = (
+        response.get_data(as_text=True)
+        + "\n"
+        + "\n".join(f"{name}: {value}" for name, value in response.headers.items())
+    )
     return [canary for canary in world.canaries.all() if canary not in sent and canary in answer]
 
 
@@ -78,8 +93,10 @@ def test_r12_no_get_route_ever_shows_another_customers_canaries(app, world, role
                 continue
             for headers in ({}, HX):
                 response = client.get(route.url, headers=headers)
-                leaks += [(route.url, bool(headers), canary)
-                          for canary in _leaks(world, response, route.url)]
+                leaks += [
+                    (route.url, bool(headers), canary)
+                    for canary in _leaks(world, response, route.url)
+                ]
     assert leaks == []
 
 
@@ -93,8 +110,7 @@ def test_r12_no_listing_search_or_export_shows_another_customers_canaries(world,
             for headers in ({}, HX):
                 response = client.get(url, headers=headers)
                 assert response.status_code < 500, url
-                leaks += [(url, bool(headers), canary)
-                          for canary in _leaks(world, response, url)]
+                leaks += [(url, bool(headers), canary) for canary in _leaks(world, response, url)]
     assert leaks == []
 
 
@@ -102,9 +118,16 @@ def test_r12_no_listing_search_or_export_shows_another_customers_canaries(world,
 def test_r12_forged_posts_never_answer_with_another_customers_canaries(app, world, role):
     client = world.clients[role]
     forged = world.ids(world.customer_t)
-    form = {"license": forged["license_id"], "tag": forged["tag_id"], "name": "probe",
-            "action": "add", "company_id": forged["company_id"], "email": "probe@x.example",
-            "mode": "create", "q": "Kestrel"}
+    form = {
+        "license": forged["license_id"],
+        "tag": forged["tag_id"],
+        "name": "probe",
+        "action": "add",
+        "company_id": forged["company_id"],
+        "email": "probe@x.example",
+        "mode": "create",
+        "q": "Kestrel",
+    }
     leaks = []
     for route in routes(app, forged):
         if route.method != "POST" or route.endpoint in ("auth.logout", "auth.login"):

@@ -74,9 +74,12 @@ class Browser:
         self.session = requests.Session()
         login_form = self.session.get(f"{base}/login", timeout=30).text
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_form).group(1)
-        answer = self.session.post(f"{base}/login", timeout=30, allow_redirects=False,
-                                   data={"email": email, "password": password,
-                                         "csrf_token": token})
+        answer = self.session.post(
+            f"{base}/login",
+            timeout=30,
+            allow_redirects=False,
+            data={"email": email, "password": password, "csrf_token": token},
+        )
         assert answer.status_code == 302, answer.text
         page = self.session.get(f"{base}/accounts", timeout=30).text
         self.csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
@@ -92,23 +95,48 @@ class Browser:
 
     def post(self, path: str, data: dict | None = None) -> requests.Response:
         """An htmx POST, as the page's buttons send it (X-CSRFToken header)."""
-        return self.session.post(f"{self.base}{path}", data=data or {}, timeout=120,
-                                 headers={**HX, "X-CSRFToken": self.csrf})
+        return self.session.post(
+            f"{self.base}{path}",
+            data=data or {},
+            timeout=120,
+            headers={**HX, "X-CSRFToken": self.csrf},
+        )
 
 
 @pytest.fixture()
 def stack(fast_portal, sync_env) -> Iterator[Stack]:
     """Two gunicorn processes with two workers each, and two RQ worker processes."""
-    env = dict(sync_env, LOGIN_RATE_LIMIT="1000 per minute",
-               LOGIN_ADDRESS_RATE_LIMIT="1000 per minute")
+    env = dict(
+        sync_env, LOGIN_RATE_LIMIT="1000 per minute", LOGIN_ADDRESS_RATE_LIMIT="1000 per minute"
+    )
     ports = [_free_port(), _free_port()]
-    processes = [subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--timeout", "120", "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for port in ports]
-    processes += [start_rq_worker(env, "--name", f"concurrency-{number}-{time.time_ns()}")
-                  for number in (1, 2)]
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--timeout",
+                "120",
+                "--log-level",
+                "warning",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
+    processes += [
+        start_rq_worker(env, "--name", f"concurrency-{number}-{time.time_ns()}")
+        for number in (1, 2)
+    ]
     for process in processes[2:]:
         process.stdout.close()  # not read: never let a full pipe block the worker
     running = Stack([f"http://127.0.0.1:{port}" for port in ports], processes)
@@ -152,8 +180,9 @@ def _all_at_once(calls: list[Callable[[], requests.Response]]) -> list[requests.
 
 def _runs(account_id: int) -> list[SyncRun]:
     db.session.commit()  # see what the other processes committed
-    return db.session.scalars(select(SyncRun).where(SyncRun.account_id == account_id)
-                              .order_by(SyncRun.id)).all()
+    return db.session.scalars(
+        select(SyncRun).where(SyncRun.account_id == account_id).order_by(SyncRun.id)
+    ).all()
 
 
 def _finished(account_id: int) -> list[SyncRun] | None:
@@ -162,12 +191,14 @@ def _finished(account_id: int) -> list[SyncRun] | None:
 
 
 def test_r14_twenty_simultaneous_synchronize_clicks_on_two_web_processes_make_one_run(
-        stack, import_demo, admin, fast_portal):
+    stack, import_demo, admin, fast_portal
+):
     account_id = import_demo(sync=False).id
     admin_browser = stack.browser(ADMIN_EMAIL, ADMIN_PASSWORD)
     clicks = [admin_browser.twin(stack.bases[number % 2]) for number in range(20)]
-    responses = _all_at_once([lambda b=browser: b.post(f"/accounts/{account_id}/sync")
-                              for browser in clicks])
+    responses = _all_at_once(
+        [lambda b=browser: b.post(f"/accounts/{account_id}/sync") for browser in clicks]
+    )
     assert [getattr(r, "status_code", r) for r in responses] == [200] * 20
     run_ids = {re.search(r'data-run="(\d+)"', r.text).group(1) for r in responses}
     assert len(run_ids) == 1
@@ -178,16 +209,20 @@ def test_r14_twenty_simultaneous_synchronize_clicks_on_two_web_processes_make_on
 
 
 def test_two_accounts_synchronize_in_parallel_on_two_workers_without_interfering(
-        stack, import_demo, admin, sandbox):
+    stack, import_demo, admin, sandbox
+):
     northwind_id, fabrikam_id = import_demo("northwind").id, import_demo("fabrikam").id
     for name in ("northwind", "fabrikam"):
         sandbox.control.add_license(sandbox.control.root(name)["id"])
     # Each account's first page of licenses takes a while: both syncs are running at once.
     sandbox.control.add_fault(kind="slow", delay=6, path="Search/Licenses", count=2)
     browser = stack.browser(ADMIN_EMAIL, ADMIN_PASSWORD)
-    responses = _all_at_once([
-        lambda: browser.twin(stack.bases[0]).post(f"/accounts/{northwind_id}/sync"),
-        lambda: browser.twin(stack.bases[1]).post(f"/accounts/{fabrikam_id}/sync")])
+    responses = _all_at_once(
+        [
+            lambda: browser.twin(stack.bases[0]).post(f"/accounts/{northwind_id}/sync"),
+            lambda: browser.twin(stack.bases[1]).post(f"/accounts/{fabrikam_id}/sync"),
+        ]
+    )
     assert [getattr(r, "status_code", r) for r in responses] == [200, 200]
 
     def both_running() -> bool:
@@ -196,13 +231,13 @@ def test_two_accounts_synchronize_in_parallel_on_two_workers_without_interfering
 
     wait_for(both_running, timeout=60, step=0.05)
     for account_id in (northwind_id, fabrikam_id):
-        runs = wait_for(lambda account_id=account_id: _finished(account_id), timeout=120,
-                        step=0.25)
+        runs = wait_for(lambda account_id=account_id: _finished(account_id), timeout=120, step=0.25)
         assert [(run.status, run.licenses_added) for run in runs[1:]] == [("succeeded", 1)]
     for account_id, name in ((northwind_id, "northwind"), (fabrikam_id, "fabrikam")):
         portal = {item["publicLicenseKey"] for item in sandbox.control.licenses(name)}
-        local = set(db.session.scalars(select(License.public_key)
-                                       .where(License.account_id == account_id)))
+        local = set(
+            db.session.scalars(select(License.public_key).where(License.account_id == account_id))
+        )
         assert local == portal, name
     assert db.session.scalar(select(func.count(Account.id))) == 2
 
@@ -217,15 +252,25 @@ def test_tag_edits_by_two_administrators_at_once_keep_both_or_say_so(stack, impo
     license_id, seen = license_.id, license_.version
     first = stack.browser(ADMIN_EMAIL, ADMIN_PASSWORD, web=0)
     second = stack.browser(*SECOND_ADMIN, web=1)
-    edits = [(browser, f"{prefix}-{number}") for number in range(6)
-             for browser, prefix in ((first, "first"), (second, "second"))]
-    responses = _all_at_once([
-        lambda browser=browser, name=name: browser.twin().post(
-            f"/licenses/{license_id}/tags", {"name": name, "version": seen})
-        for browser, name in edits])
+    edits = [
+        (browser, f"{prefix}-{number}")
+        for number in range(6)
+        for browser, prefix in ((first, "first"), (second, "second"))
+    ]
+    responses = _all_at_once(
+        [
+            lambda browser=browser, name=name: browser.twin().post(
+                f"/licenses/{license_id}/tags", {"name": name, "version": seen}
+            )
+            for browser, name in edits
+        ]
+    )
     db.session.commit()
-    kept = set(db.session.scalars(select(Tag.name).join(LicenseTag)
-                                  .where(LicenseTag.license_id == license_id)))
+    kept = set(
+        db.session.scalars(
+            select(Tag.name).join(LicenseTag).where(LicenseTag.license_id == license_id)
+        )
+    )
     stale_notices = 0
     for (_, name), response in zip(edits, responses, strict=True):
         assert not isinstance(response, Exception), response

@@ -40,9 +40,11 @@ def _browser(app) -> CSRFClient:
 
 
 def _audits(action: str) -> list[tuple[str, str]]:
-    return db.session.execute(select(AuditEntry.target, AuditEntry.outcome)
-                              .where(AuditEntry.action == action)
-                              .order_by(AuditEntry.id)).all()
+    return db.session.execute(
+        select(AuditEntry.target, AuditEntry.outcome)
+        .where(AuditEntry.action == action)
+        .order_by(AuditEntry.id)
+    ).all()
 
 
 def test_r17_admin_sets_up_a_customer_and_sees_the_generated_password_once(app, admin_client):
@@ -53,9 +55,14 @@ def test_r17_admin_sets_up_a_customer_and_sees_the_generated_password_once(app, 
     form = admin_client.get(f"/customers/{bakery.id}/setup")
     assert form.status_code == 200
     assert 'value="Customers / Alpha Bakery"' in form.text and "Link an existing login" in form.text
-    summary = admin_client.post(f"/customers/{bakery.id}/setup",
-                                data={"mode": "create", "email": "Owner@Alpha.example",
-                                      "group_name": "Customers / Alpha Bakery"})
+    summary = admin_client.post(
+        f"/customers/{bakery.id}/setup",
+        data={
+            "mode": "create",
+            "email": "Owner@Alpha.example",
+            "group_name": "Customers / Alpha Bakery",
+        },
+    )
     assert summary.status_code == 200
     assert summary.headers["Cache-Control"] == "no-store"
     password = re.search(r'class="generated-password">([^<]+)<', summary.text).group(1)
@@ -84,8 +91,11 @@ def test_r17_admin_sets_up_a_customer_and_sees_the_generated_password_once(app, 
 
 def test_r17_the_administrator_can_set_the_password(app, admin_client):
     bakery = _customers()["bakery"]
-    summary = admin_client.post(f"/customers/{bakery.id}/setup", headers=HX, data={
-        "mode": "create", "email": "owner@alpha.example", "password": "chosen-password-9"})
+    summary = admin_client.post(
+        f"/customers/{bakery.id}/setup",
+        headers=HX,
+        data={"mode": "create", "email": "owner@alpha.example", "password": "chosen-password-9"},
+    )
     assert summary.status_code == 200 and "<html" not in summary.text  # the fragment
     assert "chosen-password-9" not in summary.text and "generated-password" not in summary.text
     assert login(_browser(app), "owner@alpha.example", "chosen-password-9").status_code == 302
@@ -94,8 +104,10 @@ def test_r17_the_administrator_can_set_the_password(app, admin_client):
 def test_r17_the_group_shows_in_the_computers_tree(app, admin_client):
     world = _customers()
     bakery = world["bakery"]
-    admin_client.post(f"/customers/{bakery.id}/setup",
-                      data={"mode": "create", "email": "owner@alpha.example", "group_name": ""})
+    admin_client.post(
+        f"/customers/{bakery.id}/setup",
+        data={"mode": "create", "email": "owner@alpha.example", "group_name": ""},
+    )
     tree = admin_client.get(f"/computers/{world['msp'].id}/children", headers=HX).text
     assert "group Customers / Alpha Bakery" in tree
 
@@ -108,8 +120,11 @@ def test_r17_invalid_input_comes_back_on_the_form_with_422(app, admin_client):
     cases = {
         "Enter the email": {"mode": "create", "email": ""},
         "not a valid email": {"mode": "create", "email": "not-an-email"},
-        "at least 8 characters": {"mode": "create", "email": "a@alpha.example",
-                                  "password": "short"},
+        "at least 8 characters": {
+            "mode": "create",
+            "email": "a@alpha.example",
+            "password": "short",
+        },
         "Link an existing login": {"mode": "create", "email": "taken@example.com"},
         "Not a valid choice": {"mode": "replace", "email": "a@alpha.example"},
     }
@@ -153,8 +168,9 @@ def test_r17_linking_an_existing_login_follows_the_rule(app, admin_client, admin
 def test_r17_a_login_made_on_the_command_line_can_be_linked_to_its_own_customer(admin_client):
     bakery = _customers()["bakery"]
     make_user("cli@alpha.example", "a-long-password", "customer", bakery)
-    response = admin_client.post(f"/customers/{bakery.id}/setup",
-                                 data={"mode": "link", "email": "cli@alpha.example"})
+    response = admin_client.post(
+        f"/customers/{bakery.id}/setup", data={"mode": "link", "email": "cli@alpha.example"}
+    )
     assert response.status_code == 200 and "cli@alpha.example" in response.text
     assert db.session.get(Company, bakery.id).setup_state == "set_up"
 
@@ -162,13 +178,19 @@ def test_r17_a_login_made_on_the_command_line_can_be_linked_to_its_own_customer(
 def test_r17_setting_up_an_unlinked_customer_is_refused_with_the_reason(app, admin_client):
     gone = _customers()["gone"]
     html = admin_client.get("/customers").text
-    row = html[html.index(f'id="customer-{gone.id}"'):].split("</tr>")[0]
+    row = html[html.index(f'id="customer-{gone.id}"') :].split("</tr>")[0]
     assert "/setup" not in row and "Skip setup" not in row  # neither is offered
-    for response in (admin_client.get(f"/customers/{gone.id}/setup"),
-                     admin_client.post(f"/customers/{gone.id}/setup",
-                                       data={"mode": "create", "email": "x@dental.example"}),
-                     admin_client.post(f"/customers/{gone.id}/setup", headers=HX,
-                                       data={"mode": "create", "email": "x@dental.example"})):
+    for response in (
+        admin_client.get(f"/customers/{gone.id}/setup"),
+        admin_client.post(
+            f"/customers/{gone.id}/setup", data={"mode": "create", "email": "x@dental.example"}
+        ),
+        admin_client.post(
+            f"/customers/{gone.id}/setup",
+            headers=HX,
+            data={"mode": "create", "email": "x@dental.example"},
+        ),
+    ):
         assert response.status_code == 409
         assert "Delta Dental is unlinked" in response.text
         assert "removed in the license portal" in response.text
@@ -183,8 +205,12 @@ def test_r17_only_administrators_run_the_setup(app):
     assert f"/customers/{bakery.id}/setup" not in operator.get("/customers").text
     assert "Skip setup" in operator.get("/customers").text  # skipping is for operators too
     assert operator.get(f"/customers/{bakery.id}/setup").status_code == 403
-    assert operator.post(f"/customers/{bakery.id}/setup",
-                         data={"mode": "create", "email": "x@alpha.example"}).status_code == 403
+    assert (
+        operator.post(
+            f"/customers/{bakery.id}/setup", data={"mode": "create", "email": "x@alpha.example"}
+        ).status_code
+        == 403
+    )
     customer = signed_in(app, "customer", world["builders"])
     assert customer.get(f"/customers/{bakery.id}/setup").status_code == 404
     assert db.session.get(Company, bakery.id).setup_state == "not_set_up"
@@ -197,8 +223,9 @@ def test_r17_skip_setup_for_one_customer_and_create_its_login_later(app, admin_c
     assert db.session.get(Company, bakery.id).customer_status.value == "set_up"
     assert db.session.scalar(select(func.count(User.id))) == 1  # no login was made
     assert f'href="/customers/{bakery.id}/setup"' in skipped.text  # "Create login"
-    later = admin_client.post(f"/customers/{bakery.id}/setup",
-                              data={"mode": "create", "email": "late@alpha.example"})
+    later = admin_client.post(
+        f"/customers/{bakery.id}/setup", data={"mode": "create", "email": "late@alpha.example"}
+    )
     assert later.status_code == 200
     assert db.session.get(Company, bakery.id).setup_state == "set_up"
 
@@ -218,10 +245,13 @@ def test_r17_the_skip_setup_for_all_new_customers_setting(app, admin_client):
     db.session.refresh(account)
     assert account.skip_setup_for_new is False
     assert _audits("account.skip_setup_for_new") == [("Northwind MSP", "ok")] * 2
-    assert signed_in(app, "operator", world["msp"]).post(url, data={"enabled": "1"}).status_code \
-        == 403
-    assert signed_in(app, "customer", world["bakery"]).post(url, data={"enabled": "1"}) \
-        .status_code == 404
+    assert (
+        signed_in(app, "operator", world["msp"]).post(url, data={"enabled": "1"}).status_code == 403
+    )
+    assert (
+        signed_in(app, "customer", world["bakery"]).post(url, data={"enabled": "1"}).status_code
+        == 404
+    )
     db.session.refresh(account)
     assert account.skip_setup_for_new is False
 
@@ -230,16 +260,38 @@ def test_r17_the_command_line_sets_up_a_customer_for_scripted_setups(app):
     world = _customers()
     bakery, gone = world["bakery"], world["gone"]
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["users", "create", "--email", "script@alpha.example",
-                                 "--password", "long-enough-1", "--role", "customer",
-                                 "--company", bakery.portal_id])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "script@alpha.example",
+            "--password",
+            "long-enough-1",
+            "--role",
+            "customer",
+            "--company",
+            bakery.portal_id,
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "confined to Alpha Bakery" in result.output
     db.session.refresh(bakery)
     assert (bakery.setup_state, bakery.group_name) == ("set_up", "Customers / Alpha Bakery")
     assert _audits("customer.setup") == [("Alpha Bakery", "ok")]
-    refused = runner.invoke(args=["users", "create", "--email", "script@dental.example",
-                                  "--password", "long-enough-1", "--role", "customer",
-                                  "--company", gone.portal_id])
+    refused = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "script@dental.example",
+            "--password",
+            "long-enough-1",
+            "--role",
+            "customer",
+            "--company",
+            gone.portal_id,
+        ]
+    )
     assert refused.exit_code != 0 and "Delta Dental is unlinked" in refused.output
     assert db.session.scalar(select(func.count(User.id))) == 1

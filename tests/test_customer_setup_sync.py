@@ -17,22 +17,27 @@ from tests.plugins.sync import sync_now
 
 
 def _company(account, name: str) -> Company:
-    return db.session.scalar(select(Company).where(Company.account_id == account.id,
-                                                   Company.name == name))
+    return db.session.scalar(
+        select(Company).where(Company.account_id == account.id, Company.name == name)
+    )
 
 
 def _row(html: str, company: Company) -> str:
-    return html[html.index(f'id="customer-{company.id}"'):].split("</tr>")[0]
+    return html[html.index(f'id="customer-{company.id}"') :].split("</tr>")[0]
 
 
 def test_r17_skip_setup_for_all_new_customers_is_honoured_by_the_next_syncs(
-        app, admin_client, import_demo, sandbox):
+    app, admin_client, import_demo, sandbox
+):
     account = import_demo("fabrikam")
     alpine = sandbox.control.company("Fabrikam Alpine", "fabrikam")["id"]
-    before = {company.id: company.setup_state for company in db.session.scalars(
-        select(Company).where(Company.account_id == account.id))}
-    toggle = admin_client.post(f"/accounts/{account.id}/skip-setup-for-new",
-                               data={"enabled": "1"}, headers=HX)
+    before = {
+        company.id: company.setup_state
+        for company in db.session.scalars(select(Company).where(Company.account_id == account.id))
+    }
+    toggle = admin_client.post(
+        f"/accounts/{account.id}/skip-setup-for-new", data={"enabled": "1"}, headers=HX
+    )
     assert toggle.status_code == 200 and "Turn off" in toggle.text
     sandbox.control.add_company(alpine, "Newcomer Skipped GmbH")
     assert sync_now(account)["status"] == "succeeded"
@@ -40,8 +45,10 @@ def test_r17_skip_setup_for_all_new_customers_is_honoured_by_the_next_syncs(
     assert newcomer.setup_state == "skipped" and newcomer.customer_status.value == "set_up"
     row = _row(admin_client.get("/customers?q=Newcomer").text, newcomer)
     assert "Set up" in row and "(setup skipped)" in row
-    existing = {company.id: company.setup_state for company in db.session.scalars(
-        select(Company).where(Company.id.in_(before)))}
+    existing = {
+        company.id: company.setup_state
+        for company in db.session.scalars(select(Company).where(Company.id.in_(before)))
+    }
     assert existing == before  # the setting changes new customers only
 
     admin_client.post(f"/accounts/{account.id}/skip-setup-for-new", data={"enabled": "0"})
@@ -53,13 +60,19 @@ def test_r17_skip_setup_for_all_new_customers_is_honoured_by_the_next_syncs(
 
 
 def test_r15_people_of_an_unlinked_customer_still_sign_in_and_see_it_unlinked(
-        app, admin_client, import_demo, sandbox):
+    app, admin_client, import_demo, sandbox
+):
     account = import_demo("fabrikam")
-    portal_company = next(company for company in sandbox.control.companies("fabrikam")
-                          if company["type"] == 1007 and company.get("licenseCount"))
+    portal_company = next(
+        company
+        for company in sandbox.control.companies("fabrikam")
+        if company["type"] == 1007 and company.get("licenseCount")
+    )
     customer = _company(account, portal_company["name"])
-    setup = admin_client.post(f"/customers/{customer.id}/setup", data={
-        "mode": "create", "email": "people@customer.example", "password": "customer-pass-1"})
+    setup = admin_client.post(
+        f"/customers/{customer.id}/setup",
+        data={"mode": "create", "email": "people@customer.example", "password": "customer-pass-1"},
+    )
     assert setup.status_code == 200
     sandbox.control.remove_company(portal_company["id"])
     assert sync_now(account)["status"] == "succeeded"

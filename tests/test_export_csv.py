@@ -11,8 +11,17 @@ from mspweb.licenses import export
 from tests.conftest import login, make_user
 from tests.licenses_world import build_world, license
 
-HEADER = ["License ID", "Product", "License User", "Used", "Units", "Status", "Expiration",
-          "Tags", "Pool"]
+HEADER = [
+    "License ID",
+    "Product",
+    "License User",
+    "Used",
+    "Units",
+    "Status",
+    "Expiration",
+    "Tags",
+    "Pool",
+]
 
 
 def rows_of(text: str) -> list[list[str]]:
@@ -35,11 +44,21 @@ def test_one_row_per_license_in_a_pool_with_that_pools_units(admin_client):
     assert len(rows) == 9
     glx = [row for row in rows if row[0] == "GLX-001"]
     assert [row[2] for row in glx] == ["Globex / Vienna", "Globex / Graz"] or [
-        row[2] for row in glx] == ["Globex / Graz", "Globex / Vienna"]
+        row[2] for row in glx
+    ] == ["Globex / Graz", "Globex / Vienna"]
     assert all(row[3:5] == ["5", "10"] for row in glx)  # 10 of 20 units in each site pool
     con = next(row for row in rows if row[0] == "CON-001")
-    assert con == ["CON-001", "ESET Endpoint Security", "Contoso Ltd", "14", "10", "Overused",
-                   "", "Contoso Ltd; vip", "Contoso Ltd · MSP portal"]
+    assert con == [
+        "CON-001",
+        "ESET Endpoint Security",
+        "Contoso Ltd",
+        "14",
+        "10",
+        "Overused",
+        "",
+        "Contoso Ltd; vip",
+        "Contoso Ltd · MSP portal",
+    ]
     trial = next(row for row in rows if row[0] == "CON-002")
     assert trial[5] == "Trial" and trial[6]  # the trial's end date
 
@@ -105,8 +124,18 @@ def test_cli_writes_the_same_csv_for_one_account(app, admin_client):
     assert result.exit_code == 0, result.output
     page = admin_client.get("/licenses/export.csv").text
     assert result.output.replace("\r\n", "\n") == page.replace("\r\n", "\n")
-    tagged = runner.invoke(args=["licenses", "export", "--account", str(world.account.id),
-                                 "--tag", "vip", "--company", "p-contoso"])
+    tagged = runner.invoke(
+        args=[
+            "licenses",
+            "export",
+            "--account",
+            str(world.account.id),
+            "--tag",
+            "vip",
+            "--company",
+            "p-contoso",
+        ]
+    )
     assert [row[0] for row in rows_of(tagged.output)[1:]] == ["CON-001"]
 
 
@@ -121,6 +150,7 @@ def test_export_follows_every_sort_of_the_page(admin_client):
         for direction in ("asc", "desc"):
             page = admin_client.get(f"/licenses?sort={sort}&dir={direction}").text
             shown = re.findall(r'<td class="mono">([^<]+)</td>', page)
-            rows = rows_of(admin_client.get(
-                f"/licenses/export.csv?sort={sort}&dir={direction}").text)[1:]
+            rows = rows_of(
+                admin_client.get(f"/licenses/export.csv?sort={sort}&dir={direction}").text
+            )[1:]
             assert [row[0] for row in rows] == shown, (sort, direction)

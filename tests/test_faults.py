@@ -34,8 +34,9 @@ def _portal_keys(sandbox, account: str = "northwind") -> set[str]:
 
 def _local_keys(account_id: int) -> set[str]:
     db.session.commit()  # see what other processes committed
-    return set(db.session.scalars(select(License.public_key)
-                                  .where(License.account_id == account_id)))
+    return set(
+        db.session.scalars(select(License.public_key).where(License.account_id == account_id))
+    )
 
 
 def _run(run_id: int) -> SyncRun:
@@ -44,17 +45,20 @@ def _run(run_id: int) -> SyncRun:
 
 
 def test_r21_429_storm_with_retry_after_is_waited_out_and_the_run_shows_calls_and_waits(
-        import_demo, sandbox, fast_portal, admin_client):
+    import_demo, sandbox, fast_portal, admin_client
+):
     """Every kind of call is answered 429 with Retry-After: 1 along the way; the sync waits
     as told, completes, and its SyncRun (and the Sync history page) says how much it waited."""
     sandbox.control.reset(licenses=250)  # three pages of licenses
     account = import_demo()
     fast_portal.config.update(PORTAL_MAX_ATTEMPTS=5, PORTAL_MAX_TOTAL_WAIT=20)
     sandbox.control.add_license(sandbox.control.root("northwind")["id"])
-    for rule in ({"path": "Token/Get", "count": 1},
-                 {"path": "Company/Children", "count": 1},
-                 {"path": "Search/Licenses", "after": 1, "count": 2},
-                 {"path": "Search/Licenses", "last_page_only": True, "count": 1}):
+    for rule in (
+        {"path": "Token/Get", "count": 1},
+        {"path": "Company/Children", "count": 1},
+        {"path": "Search/Licenses", "after": 1, "count": 2},
+        {"path": "Search/Licenses", "last_page_only": True, "count": 1},
+    ):
         sandbox.control.add_fault(kind="status", status=429, retry_after=1, **rule)
     calls_before = sandbox.control.stats()["total"]
     response = admin_client.post(f"/accounts/{account.id}/sync", headers=HX)
@@ -73,7 +77,8 @@ def test_r21_429_storm_with_retry_after_is_waited_out_and_the_run_shows_calls_an
 
 
 def test_r21_token_revoked_in_the_middle_of_paging_logs_in_again_and_completes(
-        import_demo, sandbox):
+    import_demo, sandbox
+):
     """The portal revokes every token while page 2 of the licenses is being answered: the next
     page is refused (401), renewing fails, logging in again works, and nothing is missed."""
     sandbox.control.reset(licenses=250)
@@ -86,8 +91,9 @@ def test_r21_token_revoked_in_the_middle_of_paging_logs_in_again_and_completes(
     revoked = threading.Event()
 
     def revoke_during_page_two() -> None:
-        wait_for(lambda: sandbox.control.calls("Search/Licenses") >= pages + 2, timeout=30,
-                 step=0.05)
+        wait_for(
+            lambda: sandbox.control.calls("Search/Licenses") >= pages + 2, timeout=30, step=0.05
+        )
         sandbox.control.revoke_tokens("northwind")
         revoked.set()
 
@@ -104,7 +110,8 @@ def test_r21_token_revoked_in_the_middle_of_paging_logs_in_again_and_completes(
 
 
 def test_r21_changed_credentials_fail_the_sync_and_the_accounts_page_says_so(
-        import_demo, sandbox, fast_portal, admin_client):
+    import_demo, sandbox, fast_portal, admin_client
+):
     """The password changes in the portal: the sync (run by a worker) fails with "credentials
     no longer valid", nothing changes, and the Accounts page and the Sync history say so."""
     account = import_demo()
@@ -129,11 +136,12 @@ def postgres(app):
     """An autocommit psycopg connection to the server's `postgres` database (PostgreSQL only),
     from which the test database can be made to refuse connections."""
     if db.engine.dialect.name != "postgresql":
-        pytest.skip("needs PostgreSQL: terminating backends and refusing connections are "
-                    "server features SQLite does not have")
+        pytest.skip(
+            "needs PostgreSQL: terminating backends and refusing connections are "
+            "server features SQLite does not have"
+        )
     url = db.engine.url.set(drivername="postgresql", database="postgres")
-    with psycopg.connect(url.render_as_string(hide_password=False),
-                         autocommit=True) as connection:
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as connection:
         yield connection
 
 
@@ -141,12 +149,14 @@ def _blocked_sync_backend(connection) -> int | None:
     """The pid of a backend of the test database waiting for a lock (the sync's apply)."""
     row = connection.execute(
         "SELECT pid FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
-        (db.engine.url.database,)).fetchone()
+        (db.engine.url.database,),
+    ).fetchone()
     return row[0] if row else None
 
 
 def test_r21_database_unavailable_for_a_moment_fails_the_run_cleanly_and_a_retry_succeeds(
-        import_demo, sandbox, sync_env, postgres, app):
+    import_demo, sandbox, sync_env, postgres, app
+):
     """PostgreSQL goes away while a real worker applies a sync: every connection of the
     database is terminated and new ones are refused for a few seconds. The sync's transaction
     dies, nothing is half-written, the run ends failed saying the database was unavailable,
@@ -176,8 +186,9 @@ def test_r21_database_unavailable_for_a_moment_fails_the_run_cleanly_and_a_retry
         _stop(worker)
 
 
-def _outage_while_applying(worker: subprocess.Popen, postgres, url: str, database: str,
-                           account_id: int) -> None:
+def _outage_while_applying(
+    worker: subprocess.Popen, postgres, url: str, database: str, account_id: int
+) -> None:
     """Stop the worker's sync inside its apply transaction (the account's row is held), then
     terminate every connection to the database and refuse new ones until the sync has tried
     three times to record its failure; then let the database come back."""
@@ -189,9 +200,12 @@ def _outage_while_applying(worker: subprocess.Popen, postgres, url: str, databas
             postgres.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
             postgres.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = %s AND pid <> %s", (database, locker.info.backend_pid))
-            wait_for(lambda: _peek(worker).count("database is unavailable") >= 3, timeout=30,
-                     step=0.2)
+                "WHERE datname = %s AND pid <> %s",
+                (database, locker.info.backend_pid),
+            )
+            wait_for(
+                lambda: _peek(worker).count("database is unavailable") >= 3, timeout=30, step=0.2
+            )
         finally:
             postgres.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
             locker.rollback()
@@ -204,8 +218,7 @@ def _peek(worker: subprocess.Popen) -> str:
     """What the worker has printed so far (read without blocking)."""
     os.set_blocking(worker.stdout.fileno(), False)
     chunk = worker.stdout.read() or b""
-    _worker_output[worker.pid] = _worker_output.get(worker.pid, "") + chunk.decode(
-        errors="replace")
+    _worker_output[worker.pid] = _worker_output.get(worker.pid, "") + chunk.decode(errors="replace")
     return _worker_output[worker.pid]
 
 

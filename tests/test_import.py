@@ -19,8 +19,13 @@ def _count(model) -> int:
 def _refusal(sandbox, name: str, **urls) -> ImportRefused:
     demo = sandbox.accounts[name]
     with pytest.raises(ImportRefused) as caught:
-        import_account(urls.get("msp", sandbox.msp_url), urls.get("business"), demo.username,
-                       urls.get("password", demo.password), enqueue_sync=False)
+        import_account(
+            urls.get("msp", sandbox.msp_url),
+            urls.get("business"),
+            demo.username,
+            urls.get("password", demo.password),
+            enqueue_sync=False,
+        )
     return caught.value
 
 
@@ -37,8 +42,9 @@ def test_r01_distributor_account_is_refused_with_the_reason(fast_portal, sandbox
 
 def test_r01_msp_manager_account_is_imported(fast_portal, sandbox):
     demo = sandbox.accounts["fabrikam"]
-    account, run = import_account(sandbox.msp_url, None, demo.username, demo.password,
-                                  enqueue_sync=False)
+    account, run = import_account(
+        sandbox.msp_url, None, demo.username, demo.password, enqueue_sync=False
+    )
     assert (account.name, account.kind, run) == ("Fabrikam Holdings", "msp", None)
     assert account.root_company.entity_type == 1004
 
@@ -53,10 +59,10 @@ def test_r02_account_without_read_permission_is_refused(fast_portal, sandbox):
 def test_r02_account_reading_one_customer_only_is_imported(import_demo, sandbox):
     account = import_demo("litware")
     lucerne = sandbox.control.company("Lucerne Publishing", "litware")
-    keys = {item["publicLicenseKey"] for item in
-            sandbox.control.licenses(company_id=lucerne["id"])}
-    imported = set(db.session.scalars(select(License.public_key)
-                                      .where(License.account_id == account.id)))
+    keys = {item["publicLicenseKey"] for item in sandbox.control.licenses(company_id=lucerne["id"])}
+    imported = set(
+        db.session.scalars(select(License.public_key).where(License.account_id == account.id))
+    )
     assert imported == keys  # the parent and the other customers are not readable
     assert _count(Company) == 6  # but the whole structure is mirrored
 
@@ -97,10 +103,15 @@ def test_r03_mixed_account_imports_both_portals_licenses(import_demo, sandbox):
     account = import_demo("northwind", business=True)
     assert account.kind == "mixed"
     msp_keys = {item["publicLicenseKey"] for item in sandbox.control.licenses("northwind")}
-    business_keys = {item["publicLicenseKey"] for item in
-                     sandbox.control.licenses("northwind", portal="business")}
-    imported = dict(db.session.execute(select(License.public_key, License.source)
-                                       .where(License.account_id == account.id)).all())
+    business_keys = {
+        item["publicLicenseKey"]
+        for item in sandbox.control.licenses("northwind", portal="business")
+    }
+    imported = dict(
+        db.session.execute(
+            select(License.public_key, License.source).where(License.account_id == account.id)
+        ).all()
+    )
     assert set(imported) == msp_keys | business_keys
     assert {imported[key] for key in business_keys} == {"business"}
     assert {imported[key] for key in msp_keys} == {"msp"}
@@ -115,12 +126,14 @@ def test_r03_business_only_account_is_imported_and_synchronized(import_demo, san
 
 def test_import_queues_the_first_sync_and_audits_it(fast_portal, sandbox, admin):
     demo = sandbox.accounts["northwind"]
-    account, run = import_account(sandbox.msp_url, None, demo.username, demo.password,
-                                  requested_by=admin)
+    account, run = import_account(
+        sandbox.msp_url, None, demo.username, demo.password, requested_by=admin
+    )
     assert (run.trigger, run.status, run.job_id) == ("import", "queued", f"sync-run-{run.id}")
     assert fast_portal.sync_queue.fetch_job(run.job_id) is not None
-    actions = db.session.execute(select(AuditEntry.action, AuditEntry.actor)
-                                 .order_by(AuditEntry.id)).all()
+    actions = db.session.execute(
+        select(AuditEntry.action, AuditEntry.actor).order_by(AuditEntry.id)
+    ).all()
     assert actions == [("account.import", admin.email), ("sync.request", admin.email)]
     assert _count(SyncRun) == 1
     assert sync_now(account)["status"] == "succeeded"  # takes over the queued run

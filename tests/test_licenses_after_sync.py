@@ -36,25 +36,37 @@ def test_r07_r18_tree_after_a_sync_holds_only_companies_with_licenses(admin_clie
 
 
 def test_r07_a_company_enters_the_tree_at_the_sync_that_finds_its_licenses(
-        admin_client, import_demo, sandbox):
+    admin_client, import_demo, sandbox
+):
     account = import_demo("northwind")
-    empty = db.session.scalar(select(Company).where(Company.in_license_tree.is_(False),
-                                                    Company.entity_type == 1007))
+    empty = db.session.scalar(
+        select(Company).where(Company.in_license_tree.is_(False), Company.entity_type == 1007)
+    )
     assert f">{escape(empty.name)}<" not in tree_text(admin_client.get("/licenses").text)
-    sandbox.control.add_license(empty.portal_id, product_code="EES",
-                                product_name="ESET Endpoint Security", quantity=5, usage=1)
+    sandbox.control.add_license(
+        empty.portal_id,
+        product_code="EES",
+        product_name="ESET Endpoint Security",
+        quantity=5,
+        usage=1,
+    )
     assert sync_now(account)["status"] == "succeeded"
     page = admin_client.get(f"/licenses?company={empty.id}")
     assert f">{escape(empty.name)}<" in tree_text(page.text)
     assert "1–1 of 1 licenses in pools" in page.text
 
 
-def test_r09_r10_a_portal_rename_shows_everywhere_but_the_tags_stay(admin_client, import_demo,
-                                                                   sandbox):
+def test_r09_r10_a_portal_rename_shows_everywhere_but_the_tags_stay(
+    admin_client, import_demo, sandbox
+):
     account = import_demo("northwind")
-    customer = db.session.scalar(select(Company).where(Company.in_license_tree.is_(True),
-                                                       Company.entity_type == 1007,
-                                                       Company.name.like("%Ltd%")))
+    customer = db.session.scalar(
+        select(Company).where(
+            Company.in_license_tree.is_(True),
+            Company.entity_type == 1007,
+            Company.name.like("%Ltd%"),
+        )
+    )
     old_name = customer.name
     sandbox.control.rename_company(customer.portal_id, "Renamed Holdings Ltd")
     assert sync_now(account)["status"] == "succeeded"

@@ -28,8 +28,15 @@ def test_r10_license_user_is_company_or_company_and_site(admin_client):
     build_world()
     page = admin_client.get("/licenses?sort=user")
     assert users(page.text) == [
-        "Acme Manager", "Alpha MSP", "Contoso Ltd", "Contoso Ltd", "Contoso Ltd",
-        "Fabrikam AG", "Fabrikam AG", "Globex / Graz", "Globex / Vienna",
+        "Acme Manager",
+        "Alpha MSP",
+        "Contoso Ltd",
+        "Contoso Ltd",
+        "Contoso Ltd",
+        "Fabrikam AG",
+        "Fabrikam AG",
+        "Globex / Graz",
+        "Globex / Vienna",
     ]
 
 
@@ -58,12 +65,15 @@ def test_search_by_key_and_by_product_name(admin_client):
     assert "No license in a pool matches" in admin_client.get("/licenses?q=%25_%25").text
 
 
-@pytest.mark.parametrize(("status", "expected"), [
-    ("overused", ["CON-001"]),
-    ("trial", ["CON-002"]),
-    ("suspended", ["FAB-001"]),
-    ("expiring", ["FAB-002"]),
-])
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("overused", ["CON-001"]),
+        ("trial", ["CON-002"]),
+        ("suspended", ["FAB-001"]),
+        ("expiring", ["FAB-002"]),
+    ],
+)
 def test_filter_by_status(admin_client, status, expected):
     build_world()
     assert keys(admin_client.get(f"/licenses?status={status}").text) == expected
@@ -86,16 +96,19 @@ def test_filter_by_tag_product_and_tree_node_combine(admin_client):
     assert keys(admin_client.get(f"/licenses?company={alpha}&tag=vip").text) == ["CON-001"]
 
 
-@pytest.mark.parametrize(("sort", "first", "last"), [
-    ("key", "AAA-MGR-001", "GLX-001"),
-    ("product", "AAA-MGR-001", "AAA-MSP-001"),  # Endpoint Security < File Security < PROTECT
-    ("units", "CON-002", "CON-001"),
-    ("status", "FAB-001", "GLX-001"),  # suspended first, normal last
-    ("expiration", "FAB-002", "GLX-001"),
-    ("tags", "AAA-MGR-001", "GLX-001"),
-    ("user", "AAA-MGR-001", "GLX-001"),
-    ("pool", "AAA-MGR-001", "GLX-001"),
-])
+@pytest.mark.parametrize(
+    ("sort", "first", "last"),
+    [
+        ("key", "AAA-MGR-001", "GLX-001"),
+        ("product", "AAA-MGR-001", "AAA-MSP-001"),  # Endpoint Security < File Security < PROTECT
+        ("units", "CON-002", "CON-001"),
+        ("status", "FAB-001", "GLX-001"),  # suspended first, normal last
+        ("expiration", "FAB-002", "GLX-001"),
+        ("tags", "AAA-MGR-001", "GLX-001"),
+        ("user", "AAA-MGR-001", "GLX-001"),
+        ("pool", "AAA-MGR-001", "GLX-001"),
+    ],
+)
 def test_every_column_sorts_both_ways(admin_client, sort, first, last):
     build_world()
     ascending = keys(admin_client.get(f"/licenses?sort={sort}").text)
@@ -140,9 +153,14 @@ def test_htmx_request_gets_the_table_fragment_with_vary_and_its_canonical_url(ad
     assert 'id="filter-state" hx-swap-oob="true"' in response.text
 
 
-@pytest.mark.parametrize("url", [
-    "/licenses?q=con", "/licenses?tag=vip&sort=status&dir=desc", "/licenses?per_page=10&page=2",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/licenses?q=con",
+        "/licenses?tag=vip&sort=status&dir=desc",
+        "/licenses?per_page=10&page=2",
+    ],
+)
 def test_a_pushed_url_opened_directly_renders_the_full_page(admin_client, url):
     build_world()
     page = admin_client.get(url)

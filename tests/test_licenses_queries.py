@@ -31,17 +31,24 @@ def counting_queries():
         event.remove(db.engine, "before_cursor_execute", count)
 
 
-@pytest.mark.parametrize("url", [
-    "/licenses?per_page={n}",
-    "/licenses?per_page={n}&sort=status",
-    "/licenses?per_page={n}&tag=bulk&sort=tags",
-    "/licenses?per_page={n}&q=BLK",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/licenses?per_page={n}",
+        "/licenses?per_page={n}&sort=status",
+        "/licenses?per_page={n}&tag=bulk&sort=tags",
+        "/licenses?per_page={n}&q=BLK",
+    ],
+)
 def test_queries_per_page_do_not_grow_with_the_rows_shown(admin_client, url):
     world = build_world()
     for number in range(60):
-        license(world, f"BLK-{number:03d}", ["contoso" if number % 2 else "globex-vienna"],
-                tags=["bulk", f"tag-{number}"])
+        license(
+            world,
+            f"BLK-{number:03d}",
+            ["contoso" if number % 2 else "globex-vienna"],
+            tags=["bulk", f"tag-{number}"],
+        )
     db.session.commit()
     counts = {}
     for rows in (10, 50):
@@ -68,8 +75,16 @@ def test_fragment_needs_fewer_queries_than_the_full_page(admin_client):
 
 def status(**fields):
     """`status_of` with harmless defaults for what a case does not set."""
-    values = {"unlinked": False, "state": 1, "trial": False, "trial_expiration": None,
-              "expiration": None, "usage": 1, "quantity": 10, "today": TODAY}
+    values = {
+        "unlinked": False,
+        "state": 1,
+        "trial": False,
+        "trial_expiration": None,
+        "expiration": None,
+        "usage": 1,
+        "quantity": 10,
+        "today": TODAY,
+    }
     values.update(fields)
     return status_of(**values)
 
@@ -92,12 +107,26 @@ def test_status_precedence_problems_before_facts():
 def test_sql_status_matches_the_python_one(admin_client):
     world = build_world()
     page = admin_client.get("/licenses?per_page=50").text
-    for key, expected in (("CON-001", "overused"), ("CON-002", "trial"), ("FAB-001", "suspended"),
-                          ("FAB-002", "expiring"), ("CON-003", "normal")):
+    for key, expected in (
+        ("CON-001", "overused"),
+        ("CON-002", "trial"),
+        ("FAB-001", "suspended"),
+        ("FAB-002", "expiring"),
+        ("CON-003", "normal"),
+    ):
         item = world.licenses[key]
-        assert status(state=item.state, trial=item.trial, trial_expiration=item.trial_expiration,
-                      expiration=item.expiration, usage=item.usage, quantity=item.quantity,
-                      today=date.today()) == expected
+        assert (
+            status(
+                state=item.state,
+                trial=item.trial,
+                trial_expiration=item.trial_expiration,
+                expiration=item.expiration,
+                usage=item.usage,
+                quantity=item.quantity,
+                today=date.today(),
+            )
+            == expected
+        )
         row = page.split(f'<td class="mono">{key}</td>')[1].split("</tr>")[0]
         assert f"status-{expected}" in row
 
@@ -118,8 +147,9 @@ def test_cached_lists_are_dropped_when_the_data_changes(app, admin_client):
         assert "1–10 of 10" in admin_client.get("/licenses?sort=status").text
         assert "1–2 of 2" in admin_client.get("/licenses?tag=vip&sort=status").text
         con = world.licenses["CON-003"]
-        admin_client.post(f"/licenses/{con.id}/tags", data={"name": "vip"},
-                          headers={"HX-Request": "true"})
+        admin_client.post(
+            f"/licenses/{con.id}/tags", data={"name": "vip"}, headers={"HX-Request": "true"}
+        )
         assert "1–3 of 3" in admin_client.get("/licenses?tag=vip&sort=status").text
         assert db.session.scalar(db.select(Tag.id).where(Tag.name == "vip"))
     finally:

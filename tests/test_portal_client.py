@@ -24,13 +24,22 @@ from mspweb.portal import (
 )
 
 FAST = ClientSettings(
-    connect_timeout=2, read_timeout=5, max_attempts=3, max_total_wait=10,
-    backoff_base=0.01, backoff_max=0.05, max_calls_per_second=0,
+    connect_timeout=2,
+    read_timeout=5,
+    max_attempts=3,
+    max_total_wait=10,
+    backoff_base=0.01,
+    backoff_max=0.05,
+    max_calls_per_second=0,
 )
 
 
-def msp_client(sandbox, account: str = "northwind", settings: ClientSettings = FAST,
-               password: str | None = None) -> MspPortalClient:
+def msp_client(
+    sandbox,
+    account: str = "northwind",
+    settings: ClientSettings = FAST,
+    password: str | None = None,
+) -> MspPortalClient:
     """An MSP-portal client for a demo account of the sandbox."""
     demo = sandbox.accounts[account]
     return MspPortalClient(sandbox.msp_url, demo.username, password or demo.password, settings)
@@ -57,8 +66,11 @@ def test_current_user_names_the_msp_root(sandbox) -> None:
     with msp_client(sandbox) as client:
         user = client.current_user()
     assert isinstance(user, CurrentUser)
-    assert (user.company_id, user.company_name, user.company_type) == (root["id"],
-                                                                       "Northwind MSP", 1005)
+    assert (user.company_id, user.company_name, user.company_type) == (
+        root["id"],
+        "Northwind MSP",
+        1005,
+    )
     assert user.email == "msp@northwind.example"
 
 
@@ -90,8 +102,11 @@ def test_company_tree_matches_the_portal(sandbox) -> None:
 def test_all_readable_licenses_are_listed_with_their_fields(sandbox) -> None:
     """Search/Licenses without a customer lists every readable license, parsed."""
     readable = {c["id"] for c in sandbox.control.companies("litware") if c["access"] != "NoAccess"}
-    expected = {item["publicLicenseKey"]: item for item in sandbox.control.licenses("litware")
-                if item["customerId"] in readable}
+    expected = {
+        item["publicLicenseKey"]: item
+        for item in sandbox.control.licenses("litware")
+        if item["customerId"] in readable
+    }
     with msp_client(sandbox, "litware") as client:
         listed = {item.public_key: item for item in client.licenses()}
         one = client.license_detail(next(iter(listed)))
@@ -100,7 +115,10 @@ def test_all_readable_licenses_are_listed_with_their_fields(sandbox) -> None:
     for key, item in listed.items():
         assert isinstance(item, License)
         assert (item.quantity, item.usage, item.product_code) == (
-            expected[key]["quantity"], expected[key]["usage"], expected[key]["productCode"])
+            expected[key]["quantity"],
+            expected[key]["usage"],
+            expected[key]["productCode"],
+        )
         assert item.customer_name == "Lucerne Publishing"
         assert item.last_update is not None and item.last_update.tzinfo is not None
 
@@ -109,8 +127,9 @@ def test_all_readable_licenses_are_listed_with_their_fields(sandbox) -> None:
 def test_paging_yields_every_license_exactly_once(sandbox, count: int, page_calls: int) -> None:
     """0, 1, 99, 100 and 101 licenses: all listed once, in as few page calls as possible."""
     customer_id = new_customer_with_licenses(sandbox, count)
-    expected = [item["publicLicenseKey"] for item in sandbox.control.licenses(
-        company_id=customer_id)]
+    expected = [
+        item["publicLicenseKey"] for item in sandbox.control.licenses(company_id=customer_id)
+    ]
     with msp_client(sandbox) as client:
         keys = [item.public_key for item in client.licenses(customer_id=customer_id)]
     assert sorted(keys) == sorted(expected) and len(set(keys)) == count
@@ -134,7 +153,8 @@ def test_keyword_filters_licenses(sandbox) -> None:
     """A keyword narrows the listing to the matching licenses."""
     customer_id = new_customer_with_licenses(sandbox, 2)
     key = sandbox.control.add_license(customer_id, product_code="ZZQ", product_name="Rare")[
-        "publicLicenseKey"]
+        "publicLicenseKey"
+    ]
     with msp_client(sandbox) as client:
         found = [item.public_key for item in client.licenses(customer_id, keyword="zzq")]
     assert found == [key]
@@ -185,9 +205,10 @@ def test_unknown_objects_are_portal_not_found(sandbox) -> None:
 
 def test_wrong_password_is_refused_without_echoing_it(sandbox) -> None:
     """Bad credentials at login: PortalAuthError saying so, never containing the password."""
-    with msp_client(sandbox, password="hunter2-wrong") as client, pytest.raises(
-        PortalAuthError, match="rejected the username or password"
-    ) as raised:
+    with (
+        msp_client(sandbox, password="hunter2-wrong") as client,
+        pytest.raises(PortalAuthError, match="rejected the username or password") as raised,
+    ):
         client.current_user()
     assert "hunter2" not in str(raised.value)
 

@@ -22,21 +22,26 @@ from mspweb.portal import (
 )
 
 FAST = ClientSettings(
-    connect_timeout=2, read_timeout=5, max_attempts=3, max_total_wait=10,
-    backoff_base=0.01, backoff_max=0.05, max_calls_per_second=0,
+    connect_timeout=2,
+    read_timeout=5,
+    max_attempts=3,
+    max_total_wait=10,
+    backoff_base=0.01,
+    backoff_max=0.05,
+    max_calls_per_second=0,
 )
 
 
 def msp_client(sandbox, settings: ClientSettings = FAST) -> MspPortalClient:
     """An MSP-portal client for the main demo account."""
-    return MspPortalClient(sandbox.msp_url, sandbox.main.username, sandbox.main.password,
-                           settings)
+    return MspPortalClient(sandbox.msp_url, sandbox.main.username, sandbox.main.password, settings)
 
 
 def test_429_retry_after_is_honoured(sandbox) -> None:
     """A 429 with Retry-After: 1 makes the client wait at least a second, then succeed."""
-    sandbox.control.add_fault(kind="status", status=429, retry_after=1, path="User/Current",
-                              count=1)
+    sandbox.control.add_fault(
+        kind="status", status=429, retry_after=1, path="User/Current", count=1
+    )
     with msp_client(sandbox) as client:
         client.login()
         started = time.monotonic()
@@ -59,8 +64,7 @@ def test_server_errors_are_retried_until_they_pass(sandbox) -> None:
 @pytest.mark.parametrize("status", [500, 502, 429])
 def test_persistent_errors_surface_as_unavailable(sandbox, status: int) -> None:
     """A status that keeps coming is tried max_attempts times, then PortalUnavailable."""
-    sandbox.control.add_fault(kind="status", status=status, retry_after=0,
-                              path="Enum/EntityTypes")
+    sandbox.control.add_fault(kind="status", status=status, retry_after=0, path="Enum/EntityTypes")
     with msp_client(sandbox) as client, pytest.raises(PortalUnavailable) as raised:
         client.entity_types()
     assert str(status) in str(raised.value) and "Enum/EntityTypes" in str(raised.value)
@@ -70,15 +74,15 @@ def test_persistent_errors_surface_as_unavailable(sandbox, status: int) -> None:
 def test_maintenance_says_so(sandbox) -> None:
     """503 code 99/subCode 2, persistent: "the portal is under maintenance"."""
     sandbox.control.add_fault(kind="status", status=503, path="Token/Get")
-    with msp_client(sandbox) as client, pytest.raises(PortalUnavailable,
-                                                      match="under maintenance"):
+    with msp_client(sandbox) as client, pytest.raises(PortalUnavailable, match="under maintenance"):
         client.current_user()
 
 
 def test_failure_on_the_last_page_never_looks_complete(sandbox) -> None:
     """Errors on the last page of a listing raise after the earlier pages, not a quiet end."""
-    sandbox.control.add_fault(kind="status", status=502, path="Search/Licenses",
-                              last_page_only=True)
+    sandbox.control.add_fault(
+        kind="status", status=502, path="Search/Licenses", last_page_only=True
+    )
     settings = dataclasses.replace(FAST, page_size=10)
     received = []
     with msp_client(sandbox, settings) as client, pytest.raises(PortalUnavailable):
@@ -111,13 +115,16 @@ def test_a_single_bad_body_is_retried(sandbox) -> None:
     ("path", "action"),
     [
         ("Search/Licenses", lambda client: list(client.licenses())),
-        ("Company/Children", lambda client: list(client.company_children(
-            client.current_user().company_id))),
-        ("Company/Detail", lambda client: client.company_detail(
-            client.current_user().company_id)),
+        (
+            "Company/Children",
+            lambda client: list(client.company_children(client.current_user().company_id)),
+        ),
+        ("Company/Detail", lambda client: client.company_detail(client.current_user().company_id)),
         ("User/Current", lambda client: client.current_user()),
-        ("License/Detail", lambda client: client.license_detail(next(client.licenses())
-                                                                .public_key)),
+        (
+            "License/Detail",
+            lambda client: client.license_detail(next(client.licenses()).public_key),
+        ),
         ("Enum/LicenseStates", lambda client: client.license_states()),
         ("Token/Get", lambda client: client.login()),
     ],
@@ -135,8 +142,10 @@ def test_read_timeout_is_unavailable(sandbox) -> None:
     """A portal slower than read_timeout: retried, then PortalUnavailable "timed out"."""
     sandbox.control.add_fault(kind="slow", delay=1.0, path="User/Current")
     settings = dataclasses.replace(FAST, read_timeout=0.3, max_attempts=2)
-    with msp_client(sandbox, settings) as client, pytest.raises(PortalUnavailable,
-                                                                match="timed out"):
+    with (
+        msp_client(sandbox, settings) as client,
+        pytest.raises(PortalUnavailable, match="timed out"),
+    ):
         client.current_user()
     assert sandbox.control.calls("User/Current") == 2
 
@@ -154,9 +163,10 @@ def test_connection_refused_is_unavailable() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}/msp"
-    with MspPortalClient(url, "ops", "pw", FAST) as client, pytest.raises(
-        PortalUnavailable, match="could not connect"
-    ) as raised:
+    with (
+        MspPortalClient(url, "ops", "pw", FAST) as client,
+        pytest.raises(PortalUnavailable, match="could not connect") as raised,
+    ):
         client.current_user()
     assert url in str(raised.value) and "refused" in str(raised.value)
     assert client.stats.calls == FAST.max_attempts

@@ -32,8 +32,14 @@ from mspweb.portal import (
 
 PASSWORD = "s3cret-Pa55word"
 FAST = ClientSettings(
-    connect_timeout=2, read_timeout=2, max_attempts=3, max_total_wait=10,
-    backoff_base=0.01, backoff_max=0.05, max_calls_per_second=0, page_size=100,
+    connect_timeout=2,
+    read_timeout=2,
+    max_attempts=3,
+    max_total_wait=10,
+    backoff_base=0.01,
+    backoff_max=0.05,
+    max_calls_per_second=0,
+    page_size=100,
 )
 
 
@@ -99,8 +105,9 @@ class ScriptedPortal:
                     )
                     self.close_connection = True
                     return
-                data = reply.body if isinstance(reply.body, bytes) else json.dumps(
-                    reply.body).encode()
+                data = (
+                    reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
+                )
                 self.send_response(reply.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -131,8 +138,10 @@ class ScriptedPortal:
     def token(self, expires_in: int | None = 3600) -> dict[str, Any]:
         """A fresh token pair (``expiresIn`` left out when None)."""
         self.issued += 1
-        answer: dict[str, Any] = {"accessToken": f"access-{self.issued}",
-                                  "refreshToken": f"refresh-{self.issued}"}
+        answer: dict[str, Any] = {
+            "accessToken": f"access-{self.issued}",
+            "refreshToken": f"refresh-{self.issued}",
+        }
         if expires_in is not None:
             answer["expiresIn"] = expires_in
         return answer
@@ -162,8 +171,17 @@ def client_for(portal: ScriptedPortal, settings: ClientSettings = FAST) -> MspPo
 
 def licenses_page(keys: list[str], total: int | None) -> dict[str, Any]:
     """A Search/Licenses answer listing ``keys``."""
-    items = [{"publicLicenseKey": key, "productCode": "EEA", "productName": "Endpoint",
-              "quantity": 5, "usage": 1, "state": 1} for key in keys]
+    items = [
+        {
+            "publicLicenseKey": key,
+            "productCode": "EEA",
+            "productName": "Endpoint",
+            "quantity": 5,
+            "usage": 1,
+            "state": 1,
+        }
+        for key in keys
+    ]
     answer: dict[str, Any] = {"search": items}
     if total is not None:
         answer["totalCount"] = total
@@ -175,16 +193,23 @@ def serve_list(portal: ScriptedPortal, keys: list[str], total: Callable[[int], i
 
     def route(body: Any) -> Reply:
         skip, take = body["skip"], body["take"]
-        return Reply(body=licenses_page(keys[skip: skip + take], total(skip)))
+        return Reply(body=licenses_page(keys[skip : skip + take], total(skip)))
 
     portal.routes["Search/Licenses"] = route
 
 
 def test_retry_after_as_http_date_is_honoured(portal: ScriptedPortal) -> None:
     """A 429 whose Retry-After is an HTTP date two seconds ahead makes the client wait."""
-    answers = iter([Reply(429, {"code": 429, "subCode": 0, "message": "slow down"},
-                          {"Retry-After": email.utils.formatdate(time.time() + 2, usegmt=True)}),
-                    Reply(body=[{"id": 1, "name": "Normal"}])])
+    answers = iter(
+        [
+            Reply(
+                429,
+                {"code": 429, "subCode": 0, "message": "slow down"},
+                {"Retry-After": email.utils.formatdate(time.time() + 2, usegmt=True)},
+            ),
+            Reply(body=[{"id": 1, "name": "Normal"}]),
+        ]
+    )
     portal.routes["Enum/LicenseStates"] = lambda body: next(answers)
     with client_for(portal) as client:
         started = time.monotonic()
@@ -199,7 +224,8 @@ def test_retry_after_as_http_date_is_honoured(portal: ScriptedPortal) -> None:
 def test_retry_after_beyond_the_total_wait_gives_up_at_once(portal: ScriptedPortal) -> None:
     """Honouring Retry-After: 300 would exceed max_total_wait, so the client gives up now."""
     portal.routes["User/Current"] = lambda body: Reply(
-        429, {"code": 429, "subCode": 0, "message": "slow down"}, {"Retry-After": "300"})
+        429, {"code": 429, "subCode": 0, "message": "slow down"}, {"Retry-After": "300"}
+    )
     with client_for(portal) as client:
         started = time.monotonic()
         with pytest.raises(PortalUnavailable, match="429") as raised:
@@ -227,8 +253,12 @@ def test_connection_dropped_without_answer_is_unavailable(portal: ScriptedPortal
 
 def test_non_json_server_error_is_retried_like_500(portal: ScriptedPortal) -> None:
     """An HTML 502 from a proxy is transient: retried, and the retry succeeds."""
-    answers = iter([Reply(502, b"<html><body>Bad gateway</body></html>"),
-                    Reply(body=[{"id": 1007, "name": "Customer"}])])
+    answers = iter(
+        [
+            Reply(502, b"<html><body>Bad gateway</body></html>"),
+            Reply(body=[{"id": 1007, "name": "Customer"}]),
+        ]
+    )
     portal.routes["Enum/EntityTypes"] = lambda body: next(answers)
     with client_for(portal) as client:
         assert client.entity_types()[0].id == 1007
@@ -245,8 +275,10 @@ def test_token_without_expires_in_lasts_sixty_seconds(portal: ScriptedPortal) ->
             client.entity_types()
     assert len(portal.calls("Token/Get")) == 1
     assert portal.calls("Token/Renew") == []
-    assert all(seen.headers["Authorization"] == "Bearer access-1"
-               for seen in portal.calls("Enum/EntityTypes"))
+    assert all(
+        seen.headers["Authorization"] == "Bearer access-1"
+        for seen in portal.calls("Enum/EntityTypes")
+    )
 
 
 def test_short_lived_token_is_renewed_before_it_expires(portal: ScriptedPortal) -> None:
@@ -268,7 +300,8 @@ def test_token_still_refused_after_renewal_and_login_fails_the_sync(
 ) -> None:
     """401 → renew → 401 → log in again → 401: "credentials no longer valid", and no more."""
     portal.routes["User/Current"] = lambda body: Reply(
-        401, {"code": 401, "subCode": 0, "message": "token invalid"})
+        401, {"code": 401, "subCode": 0, "message": "token invalid"}
+    )
     with client_for(portal) as client, pytest.raises(PortalAuthError) as raised:
         client.current_user()
     assert str(raised.value) == "credentials no longer valid"
@@ -310,7 +343,7 @@ def test_no_such_page_past_the_end_ends_the_listing(portal: ScriptedPortal) -> N
     def route(body: Any) -> Reply:
         if body["skip"] >= len(keys):
             return Reply(403, {"code": 99, "subCode": 1, "message": "No such page."})
-        return Reply(body=licenses_page(keys[body["skip"]: body["skip"] + body["take"]], None))
+        return Reply(body=licenses_page(keys[body["skip"] : body["skip"] + body["take"]], None))
 
     portal.routes["Search/Licenses"] = route
     settings = ClientSettings(**{**FAST.__dict__, "page_size": 2})
@@ -323,8 +356,11 @@ def test_no_such_page_past_the_end_ends_the_listing(portal: ScriptedPortal) -> N
     [
         ("empty page before totalCount", [f"K-{n}" for n in range(100)], lambda skip: 150),
         ("short page before totalCount", [f"K-{n}" for n in range(120)], lambda skip: 150),
-        ("list shrank below what was read", [f"K-{n}" for n in range(200)],
-         lambda skip: 200 if skip == 0 else 50),
+        (
+            "list shrank below what was read",
+            [f"K-{n}" for n in range(200)],
+            lambda skip: 200 if skip == 0 else 50,
+        ),
         ("item listed twice", [f"K-{n % 100}" for n in range(150)], lambda skip: 150),
     ],
 )
@@ -340,26 +376,39 @@ def test_listing_that_does_not_add_up_is_refused(
 def test_page_longer_than_take_is_refused(portal: ScriptedPortal) -> None:
     """A page with more items than asked for breaks the paging contract."""
     portal.routes["Search/Licenses"] = lambda body: Reply(
-        body=licenses_page([f"K-{n}" for n in range(body["take"] + 1)], None))
+        body=licenses_page([f"K-{n}" for n in range(body["take"] + 1)], None)
+    )
     with client_for(portal) as client, pytest.raises(PortalProtocolError, match="page of 100"):
         list(client.licenses())
 
 
 def test_invalid_base_url_is_a_portal_error() -> None:
     """A base URL that is not http(s) fails as PortalUnavailable, not a requests exception."""
-    with MspPortalClient("portal.example/api", "ops", PASSWORD, FAST) as client, pytest.raises(
-        PortalUnavailable, match="not a valid"
+    with (
+        MspPortalClient("portal.example/api", "ops", PASSWORD, FAST) as client,
+        pytest.raises(PortalUnavailable, match="not a valid"),
     ):
         client.current_user()
 
 
 def test_license_fields_parse_dates_and_ignore_unknown_fields(portal: ScriptedPortal) -> None:
     """Dates as dates or date-times, lastUpdate with or without an offset, extra fields ignored."""
-    portal.routes["License/Detail"] = lambda body: Reply(body={
-        "publicLicenseKey": body["publicLicenseKey"], "productCode": "EEA",
-        "productName": "Endpoint <Antivirus> & Co", "quantity": 25, "usage": 30, "state": 4,
-        "trial": True, "trialExpiration": "2026-12-31", "expiration": "2027-01-15T00:00:00Z",
-        "lastUpdate": "2026-11-20T09:15:00+01:00", "customerId": None, "newField": [1, 2]})
+    portal.routes["License/Detail"] = lambda body: Reply(
+        body={
+            "publicLicenseKey": body["publicLicenseKey"],
+            "productCode": "EEA",
+            "productName": "Endpoint <Antivirus> & Co",
+            "quantity": 25,
+            "usage": 30,
+            "state": 4,
+            "trial": True,
+            "trialExpiration": "2026-12-31",
+            "expiration": "2027-01-15T00:00:00Z",
+            "lastUpdate": "2026-11-20T09:15:00+01:00",
+            "customerId": None,
+            "newField": [1, 2],
+        }
+    )
     with client_for(portal) as client:
         item = client.license_detail("3AB-7KD-X2P")
     assert item.public_key == "3AB-7KD-X2P" and item.usage > item.quantity
@@ -371,10 +420,18 @@ def test_license_fields_parse_dates_and_ignore_unknown_fields(portal: ScriptedPo
 
 def test_settings_from_environment() -> None:
     """PORTAL_* variables override the defaults; a bad value names its variable."""
-    settings = ClientSettings.from_env({"PORTAL_MAX_ATTEMPTS": "2", "PORTAL_READ_TIMEOUT": "7.5",
-                                        "PORTAL_MAX_CALLS_PER_SECOND": "0"})
+    settings = ClientSettings.from_env(
+        {
+            "PORTAL_MAX_ATTEMPTS": "2",
+            "PORTAL_READ_TIMEOUT": "7.5",
+            "PORTAL_MAX_CALLS_PER_SECOND": "0",
+        }
+    )
     assert (settings.max_attempts, settings.read_timeout, settings.max_calls_per_second) == (
-        2, 7.5, 0)
+        2,
+        7.5,
+        0,
+    )
     assert settings.connect_timeout == ClientSettings().connect_timeout
     with pytest.raises(ValueError, match="PORTAL_MAX_TOTAL_WAIT"):
         ClientSettings.from_env({"PORTAL_MAX_TOTAL_WAIT": "soon"})

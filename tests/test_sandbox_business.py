@@ -13,8 +13,9 @@ def test_r03_mixed_account_opens_both_portals(sandbox):
 
 def test_msp_only_credentials_are_refused_by_the_business_portal(sandbox):
     demo = sandbox.accounts["fabrikam"]
-    response = sandbox.post("business", "Token/Get", {"username": demo.username,
-                                                      "password": demo.password})
+    response = sandbox.post(
+        "business", "Token/Get", {"username": demo.username, "password": demo.password}
+    )
     assert response.status_code == 401 and response.json()["code"] == 401
 
 
@@ -55,8 +56,9 @@ def test_business_licenses_are_paged_and_validated(sandbox):
 
 def test_business_only_account_and_token_renewal(sandbox):
     demo = sandbox.accounts["tailspin"]
-    tokens = sandbox.post("business", "Token/Get", {"username": demo.username,
-                                                    "password": demo.password}).json()
+    tokens = sandbox.post(
+        "business", "Token/Get", {"username": demo.username, "password": demo.password}
+    ).json()
     renewed = sandbox.post("business", "Token/Renew", {"refreshToken": tokens["refreshToken"]})
     headers = {"Authorization": f"Bearer {renewed.json()['accessToken']}"}
     body = sandbox.get("business", "User/Current", headers).json()

@@ -76,8 +76,9 @@ def test_truncated_and_reset_faults_break_the_connection(sandbox):
 
 def test_fault_matches_portal_path_and_skips_the_first_calls(sandbox):
     msp, business = sandbox.login(), sandbox.login(portal="business")
-    sandbox.control.add_fault(kind="status", status=500, portal="business",
-                              path="Search/Licenses", after=1)
+    sandbox.control.add_fault(
+        kind="status", status=500, portal="business", path="Search/Licenses", after=1
+    )
     assert _search(sandbox, msp).status_code == 200
     assert sandbox.post("business", "Site/List", {}, business).status_code == 200
     statuses = [_search(sandbox, business, portal="business").status_code for _ in range(3)]
@@ -88,8 +89,9 @@ def test_fault_matches_portal_path_and_skips_the_first_calls(sandbox):
 
 def test_last_page_only_fault(sandbox):
     headers = sandbox.login()
-    sandbox.control.add_fault(kind="status", status=500, path="Search/Licenses",
-                              last_page_only=True, count=1)
+    sandbox.control.add_fault(
+        kind="status", status=500, path="Search/Licenses", last_page_only=True, count=1
+    )
     statuses = [_search(sandbox, headers, skip, 25).status_code for skip in (0, 25, 50, 50)]
     assert statuses == [200, 200, 500, 200]
 
@@ -117,8 +119,9 @@ def test_rate_limit_answers_429_with_retry_after_per_credential(sandbox):
 def test_expired_token_answers_401_and_can_be_renewed(sandbox):
     sandbox.control.set_token_lifetime(1)
     demo = sandbox.main
-    tokens = sandbox.post("msp", "Token/Get", {"username": demo.username,
-                                               "password": demo.password}).json()
+    tokens = sandbox.post(
+        "msp", "Token/Get", {"username": demo.username, "password": demo.password}
+    ).json()
     assert tokens["expiresIn"] == 1
     headers = {"Authorization": f"Bearer {tokens['accessToken']}"}
     assert sandbox.get("msp", "User/Current", headers).status_code == 200
@@ -130,8 +133,9 @@ def test_expired_token_answers_401_and_can_be_renewed(sandbox):
 
 def test_revoked_tokens_and_changed_password(sandbox):
     demo = sandbox.main
-    tokens = sandbox.post("msp", "Token/Get", {"username": demo.username,
-                                               "password": demo.password}).json()
+    tokens = sandbox.post(
+        "msp", "Token/Get", {"username": demo.username, "password": demo.password}
+    ).json()
     headers = {"Authorization": f"Bearer {tokens['accessToken']}"}
     assert sandbox.control.revoke_tokens("northwind")["revoked"] == 2
     assert sandbox.get("msp", "User/Current", headers).status_code == 401
@@ -147,6 +151,7 @@ def test_revoked_tokens_and_changed_password(sandbox):
 def test_token_answers_can_omit_expires_in(sandbox):
     sandbox.control.settings(send_expires_in=False)
     demo = sandbox.main
-    tokens = sandbox.post("msp", "Token/Get", {"username": demo.username,
-                                               "password": demo.password}).json()
+    tokens = sandbox.post(
+        "msp", "Token/Get", {"username": demo.username, "password": demo.password}
+    ).json()
     assert "expiresIn" not in tokens and tokens["accessToken"]

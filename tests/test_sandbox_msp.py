@@ -17,9 +17,12 @@ def _error(response: requests.Response, status: int) -> dict:
 def _all_licenses(sandbox, headers, **filters) -> list[dict]:
     found, skip = [], 0
     while True:
-        body = sandbox.post("msp", "Search/Licenses", {"keyword": "", "customerId": None,
-                                                      "skip": skip, "take": 100, **filters},
-                            headers).json()
+        body = sandbox.post(
+            "msp",
+            "Search/Licenses",
+            {"keyword": "", "customerId": None, "skip": skip, "take": 100, **filters},
+            headers,
+        ).json()
         found += body["search"]
         if len(body["search"]) < 100:
             return found
@@ -28,16 +31,19 @@ def _all_licenses(sandbox, headers, **filters) -> list[dict]:
 
 def test_token_get_answers_a_token_pair(sandbox):
     demo = sandbox.main
-    body = sandbox.post("msp", "Token/Get", {"username": demo.username,
-                                             "password": demo.password}).json()
+    body = sandbox.post(
+        "msp", "Token/Get", {"username": demo.username, "password": demo.password}
+    ).json()
     assert set(body) == {"accessToken", "refreshToken", "expiresIn"}
     assert body["expiresIn"] == 3600
 
 
 def test_bad_credentials_answer_401(sandbox):
-    for credentials in ({"username": sandbox.main.username, "password": "wrong"},
-                        {"username": "nobody@example.com", "password": "x"},
-                        {"username": "business@tailspin.example", "password": "tailspin"}):
+    for credentials in (
+        {"username": sandbox.main.username, "password": "wrong"},
+        {"username": "nobody@example.com", "password": "x"},
+        {"username": "business@tailspin.example", "password": "tailspin"},
+    ):
         _error(sandbox.post("msp", "Token/Get", credentials), 401)
 
 
@@ -52,8 +58,9 @@ def test_missing_or_malformed_body_answers_400(sandbox):
 
 def test_renew_gives_a_new_token_and_refresh_tokens_are_single_use(sandbox):
     demo = sandbox.main
-    first = sandbox.post("msp", "Token/Get", {"username": demo.username,
-                                              "password": demo.password}).json()
+    first = sandbox.post(
+        "msp", "Token/Get", {"username": demo.username, "password": demo.password}
+    ).json()
     renewed = sandbox.post("msp", "Token/Renew", {"refreshToken": first["refreshToken"]})
     assert renewed.status_code == 200
     headers = {"Authorization": f"Bearer {renewed.json()['accessToken']}"}
@@ -84,9 +91,12 @@ def test_user_current_names_the_root_company(sandbox):
 def test_children_are_paged_in_a_stable_order(sandbox):
     headers = sandbox.login()
     root_id = sandbox.control.root()["id"]
-    pages = [sandbox.post("msp", "Company/Children",
-                          {"companyId": root_id, "skip": skip, "take": 5}, headers).json()
-             for skip in (0, 5, 10)]
+    pages = [
+        sandbox.post(
+            "msp", "Company/Children", {"companyId": root_id, "skip": skip, "take": 5}, headers
+        ).json()
+        for skip in (0, 5, 10)
+    ]
     assert [p["totalCount"] for p in pages] == [SANDBOX_COMPANIES - 1] * 3
     assert [len(p["companies"]) for p in pages] == [5, 5, 1]  # the last page is shorter
     child = pages[0]["companies"][0]
@@ -100,8 +110,9 @@ def test_take_or_skip_out_of_range_answers_400(sandbox):
     headers = sandbox.login()
     root_id = sandbox.control.root()["id"]
     for paging in ({"take": 0}, {"take": 101}, {"skip": -1}, {"take": "5"}, {"skip": 1.5}):
-        _error(sandbox.post("msp", "Company/Children", {"companyId": root_id, **paging},
-                            headers), 400)
+        _error(
+            sandbox.post("msp", "Company/Children", {"companyId": root_id, **paging}, headers), 400
+        )
         _error(sandbox.post("msp", "Search/Licenses", paging, headers), 400)
 
 
@@ -119,8 +130,16 @@ def test_company_detail_of_root_and_child(sandbox):
     root, child = sandbox.control.companies()[:2]
     detail = sandbox.post("msp", "Company/Detail", {"companyId": root["id"]}, headers).json()
     assert detail["parentId"] is None and detail["access"] == "Write"
-    assert set(detail) == {"id", "name", "type", "status", "email", "parentId",
-                           "customIdentifier", "access"}
+    assert set(detail) == {
+        "id",
+        "name",
+        "type",
+        "status",
+        "email",
+        "parentId",
+        "customIdentifier",
+        "access",
+    }
     detail = sandbox.post("msp", "Company/Detail", {"companyId": child["id"]}, headers).json()
     assert detail["parentId"] == root["id"] and detail["name"] == child["name"]
 
@@ -131,9 +150,20 @@ def test_search_licenses_pages_through_every_license_once(sandbox):
     assert first["totalCount"] == SANDBOX_LICENSES and len(first["search"]) == 25
     licenses = _all_licenses(sandbox, headers)
     assert len({lic["publicLicenseKey"] for lic in licenses}) == SANDBOX_LICENSES
-    assert set(licenses[0]) == {"publicLicenseKey", "customerId", "customerName", "productCode",
-                                "productName", "quantity", "usage", "state", "trial",
-                                "trialExpiration", "expiration", "lastUpdate"}
+    assert set(licenses[0]) == {
+        "publicLicenseKey",
+        "customerId",
+        "customerName",
+        "productCode",
+        "productName",
+        "quantity",
+        "usage",
+        "state",
+        "trial",
+        "trialExpiration",
+        "expiration",
+        "lastUpdate",
+    }
     assert _all_licenses(sandbox, headers) == licenses  # stable order
 
 
@@ -144,11 +174,14 @@ def test_search_licenses_of_one_company_and_by_keyword(sandbox):
     assert len(own) == company["licenseCount"]
     assert {lic["customerName"] for lic in own} == {company["name"]}
     key = own[0]["publicLicenseKey"]
-    assert [lic["publicLicenseKey"] for lic in _all_licenses(sandbox, headers,
-                                                             keyword=key.lower())] == [key]
+    assert [
+        lic["publicLicenseKey"] for lic in _all_licenses(sandbox, headers, keyword=key.lower())
+    ] == [key]
     code = own[0]["productCode"]
-    assert all(code in (lic["productCode"] + lic["productName"])
-               for lic in _all_licenses(sandbox, headers, keyword=code))
+    assert all(
+        code in (lic["productCode"] + lic["productName"])
+        for lic in _all_licenses(sandbox, headers, keyword=code)
+    )
 
 
 def test_r02_no_read_access_lists_nothing_and_answers_403(sandbox):
@@ -156,13 +189,15 @@ def test_r02_no_read_access_lists_nothing_and_answers_403(sandbox):
     body = sandbox.post("msp", "Search/Licenses", {"customerId": None}, headers).json()
     assert body == {"search": [], "totalCount": 0}
     customer = sandbox.control.companies("adatum")[1]
-    error = _error(sandbox.post("msp", "Search/Licenses", {"customerId": customer["id"]},
-                                headers), 403)
+    error = _error(
+        sandbox.post("msp", "Search/Licenses", {"customerId": customer["id"]}, headers), 403
+    )
     assert (error["code"], error["subCode"]) == (99, 1)
     key = sandbox.control.licenses(company_id=customer["id"])[0]["publicLicenseKey"]
     _error(sandbox.post("msp", "License/Detail", {"publicLicenseKey": key}, headers), 403)
-    children = sandbox.post("msp", "Company/Children",
-                            {"companyId": customer["parentId"]}, headers).json()
+    children = sandbox.post(
+        "msp", "Company/Children", {"companyId": customer["parentId"]}, headers
+    ).json()
     assert {c["access"] for c in children["companies"]} == {"NoAccess"}  # structure visible
 
 
@@ -181,10 +216,10 @@ def test_license_detail(sandbox):
     headers = sandbox.login()
     license_ = sandbox.control.licenses()[0]
     key = license_["publicLicenseKey"]
-    assert sandbox.post("msp", "License/Detail", {"publicLicenseKey": key},
-                        headers).json() == license_
-    _error(sandbox.post("msp", "License/Detail", {"publicLicenseKey": "ZZZ-ZZZ-ZZZ"},
-                        headers), 404)
+    assert (
+        sandbox.post("msp", "License/Detail", {"publicLicenseKey": key}, headers).json() == license_
+    )
+    _error(sandbox.post("msp", "License/Detail", {"publicLicenseKey": "ZZZ-ZZZ-ZZZ"}, headers), 404)
     foreign = sandbox.control.licenses("fabrikam")[0]["publicLicenseKey"]
     _error(sandbox.post("msp", "License/Detail", {"publicLicenseKey": foreign}, headers), 404)
 

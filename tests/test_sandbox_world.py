@@ -28,10 +28,16 @@ def _northwind_tree(world: World) -> list:
 
 
 def _snapshot(world: World) -> tuple:
-    return ([(c.id, c.name, c.parent_id, c.access, tuple(c.license_keys))
-             for c in world.companies.values()],
-            [(k, lic.quantity, lic.usage, lic.state, lic.expiration, lic.last_update)
-             for k, lic in world.licenses.items()])
+    return (
+        [
+            (c.id, c.name, c.parent_id, c.access, tuple(c.license_keys))
+            for c in world.companies.values()
+        ],
+        [
+            (k, lic.quantity, lic.usage, lic.state, lic.expiration, lic.last_update)
+            for k, lic in world.licenses.items()
+        ],
+    )
 
 
 def test_same_seed_builds_the_same_world():
@@ -48,7 +54,9 @@ def test_resizing_the_main_account_leaves_the_others_alone():
         user_small = small.users[DEMO_ACCOUNTS[account].username]
         user_large = large.users[DEMO_ACCOUNTS[account].username]
         assert (user_small.msp_root_id, user_small.business_id) == (
-            user_large.msp_root_id, user_large.business_id)
+            user_large.msp_root_id,
+            user_large.business_id,
+        )
 
 
 def test_main_account_has_the_requested_size(world):
@@ -122,6 +130,10 @@ def test_large_world_builds_in_under_five_seconds():
 def test_fault_option_accepts_json_and_name_value_pairs():
     assert parse_fault_option('{"kind": "slow", "delay": 1}') == {"kind": "slow", "delay": 1}
     assert parse_fault_option("kind=status,status=503,path=Search/Licenses,portal=null") == {
-        "kind": "status", "status": 503, "path": "Search/Licenses", "portal": None}
+        "kind": "status",
+        "status": 503,
+        "path": "Search/Licenses",
+        "portal": None,
+    }
     with pytest.raises(FaultRuleError):
         parse_fault_option("kind")

@@ -23,10 +23,37 @@ HOSTILE_VALUES = {
     "number_like": "-99999999999999999999",
 }
 FIELD_NAMES = (
-    "q", "page", "sort", "dir", "order", "status", "tag", "tags", "product", "node", "company",
-    "account", "action", "outcome", "per_page", "name", "new_name", "email", "password", "role",
-    "company_id", "portal_url", "business_url", "username", "license", "licenses", "active",
-    "operation", "version", "pool_id", "confirm",
+    "q",
+    "page",
+    "sort",
+    "dir",
+    "order",
+    "status",
+    "tag",
+    "tags",
+    "product",
+    "node",
+    "company",
+    "account",
+    "action",
+    "outcome",
+    "per_page",
+    "name",
+    "new_name",
+    "email",
+    "password",
+    "role",
+    "company_id",
+    "portal_url",
+    "business_url",
+    "username",
+    "license",
+    "licenses",
+    "active",
+    "operation",
+    "version",
+    "pool_id",
+    "confirm",
 )
 
 
@@ -98,8 +125,7 @@ def test_every_form_answers_hostile_values_without_a_500_or_a_half_write(app, ad
             continue
         for label, value in HOSTILE_VALUES.items():
             form = {name: value for name in FIELD_NAMES}
-            response = _send(admin_client, failures, route, label, method=route.method,
-                             data=form)
+            response = _send(admin_client, failures, route, label, method=route.method, data=form)
             if response is None:
                 continue
             if response.status_code >= 500:
@@ -151,14 +177,18 @@ def test_hostile_portal_names_reach_every_page_and_fragment_escaped(app, admin_c
         if route.method != "GET" or route.endpoint in {"licenses.export", "main.healthz"}:
             continue
         for headers in ({}, {"HX-Request": "true"}):
-            for query in ({}, {"company": company.id}, {"q": "script"},
-                          {"tag": HOSTILE_NAME}):
+            for query in ({}, {"company": company.id}, {"q": "script"}, {"tag": HOSTILE_NAME}):
                 text = admin_client.get(route.url, headers=headers, query_string=query).text
                 assert HOSTILE_NAME not in text, (route.endpoint, headers, query)
                 if ESCAPED_NAME in text:
                     escaped_in.add(route.endpoint)
-    assert {"licenses.index", "licenses.tree", "computers.index", "customers.index",
-            "tags.index"} <= escaped_in, escaped_in
+    assert {
+        "licenses.index",
+        "licenses.tree",
+        "computers.index",
+        "customers.index",
+        "tags.index",
+    } <= escaped_in, escaped_in
 
 
 def test_hsts_is_sent_over_https_only(admin_client):
@@ -193,14 +223,18 @@ def test_behind_a_proxy_forwarded_https_turns_on_hsts_only_when_trusted(app_sett
 
     response = trusting.test_client().get("/login", headers=forwarded)
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
-    assert trusting.test_client().get("/_test/remote-addr", headers=forwarded).text == \
-        "203.0.113.9"
+    assert trusting.test_client().get("/_test/remote-addr", headers=forwarded).text == "203.0.113.9"
 
 
 def test_security_headers_on_pages_fragments_errors_and_exports(admin_client):
     """CSP without inline scripts, nosniff, a referrer policy and frame denial everywhere."""
-    for url, headers in (("/licenses", {}), ("/licenses", {"HX-Request": "true"}),
-                         ("/no-such-page", {}), ("/licenses/export.csv", {}), ("/login", {})):
+    for url, headers in (
+        ("/licenses", {}),
+        ("/licenses", {"HX-Request": "true"}),
+        ("/no-such-page", {}),
+        ("/licenses/export.csv", {}),
+        ("/login", {}),
+    ):
         response = admin_client.get(url, headers=headers)
         csp = response.headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp, url
@@ -212,15 +246,21 @@ def test_security_headers_on_pages_fragments_errors_and_exports(admin_client):
 
 def test_nul_characters_are_refused_with_a_message_not_a_500(admin_client):
     """PostgreSQL cannot store or compare NUL: such a value is a clear 400, on any route."""
-    for method, url in (("GET", "/licenses?q=a%00b"), ("GET", "/audit?q=%00"),
-                        ("POST", "/licenses/tags")):
+    for method, url in (
+        ("GET", "/licenses?q=a%00b"),
+        ("GET", "/audit?q=%00"),
+        ("POST", "/licenses/tags"),
+    ):
         response = admin_client.open(url, method=method, data={"name": "a\x00b"})
         assert response.status_code == 400, url
         assert "NUL character" in response.text, url
 
 
 def test_ids_beyond_the_database_integer_range_are_ignored_not_a_500(admin_client, world):
-    for query in ("company=99999999999999999999", "account=-99999999999999999999",
-                  "page=99999999999999999999&per_page=99999999999999999999"):
+    for query in (
+        "company=99999999999999999999",
+        "account=-99999999999999999999",
+        "page=99999999999999999999&per_page=99999999999999999999",
+    ):
         response = admin_client.get(f"/licenses?{query}")
         assert response.status_code == 200, query

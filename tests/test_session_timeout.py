@@ -12,7 +12,10 @@ from tests.conftest import login, make_user
 
 def _customer_company() -> Company:
     account = Account(
-        name="Northwind MSP", identity="x|y|", username="x", msp_url="http://portal.invalid",
+        name="Northwind MSP",
+        identity="x|y|",
+        username="x",
+        msp_url="http://portal.invalid",
         password_encrypted=encrypt_secret("pw"),
     )
     db.session.add(account)

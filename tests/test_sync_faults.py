@@ -25,20 +25,21 @@ def _change_the_portal(sandbox) -> None:
     control.set_license(licenses[0]["publicLicenseKey"], usage=licenses[0]["usage"] + 3)
 
 
-@pytest.mark.parametrize("fault", [
-    {"kind": "status", "status": 500},
-    {"kind": "non_json"},
-    {"kind": "truncated"},
-    {"kind": "wrong_shape"},
-])
-def test_r21_failure_on_the_last_page_leaves_the_database_as_it_was(import_demo, sandbox,
-                                                                    fault):
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"kind": "status", "status": 500},
+        {"kind": "non_json"},
+        {"kind": "truncated"},
+        {"kind": "wrong_shape"},
+    ],
+)
+def test_r21_failure_on_the_last_page_leaves_the_database_as_it_was(import_demo, sandbox, fault):
     sandbox.control.reset(licenses=250)  # three pages of licenses: the last one fails
     account = import_demo(business=True)
     _change_the_portal(sandbox)
     before = dump_tables()
-    sandbox.control.add_fault(path="Search/Licenses", portal="msp", last_page_only=True,
-                              **fault)
+    sandbox.control.add_fault(path="Search/Licenses", portal="msp", last_page_only=True, **fault)
     outcome = sync_now(account)
     assert outcome["status"] == "failed"
     assert dump_tables() == before
@@ -49,12 +50,10 @@ def test_r21_failure_on_the_last_page_leaves_the_database_as_it_was(import_demo,
     assert (account.last_sync_status, account.last_sync_error) == ("failed", run.error)
     sandbox.control.clear_faults()
     assert sync_now(account)["status"] == "succeeded"
-    assert db.session.scalars(select(Company).where(
-        Company.name == "Added During Outage")).one()
+    assert db.session.scalars(select(Company).where(Company.name == "Added During Outage")).one()
 
 
-def test_r21_portal_under_maintenance_fails_the_sync_then_the_next_succeeds(import_demo,
-                                                                            sandbox):
+def test_r21_portal_under_maintenance_fails_the_sync_then_the_next_succeeds(import_demo, sandbox):
     account = import_demo()
     sandbox.control.add_license(sandbox.control.root("northwind")["id"])
     before = dump_tables()
@@ -88,8 +87,9 @@ def test_r21_changed_credentials_fail_with_credentials_no_longer_valid(import_de
     assert account.credentials_valid is True
 
 
-def test_r21_portal_slower_than_the_read_timeout_fails_as_timed_out(import_demo, sandbox,
-                                                                    fast_portal):
+def test_r21_portal_slower_than_the_read_timeout_fails_as_timed_out(
+    import_demo, sandbox, fast_portal
+):
     account = import_demo()
     fast_portal.config["PORTAL_READ_TIMEOUT"] = 0.3
     sandbox.control.add_fault(kind="slow", delay=0.6, path="Company/Children")
@@ -104,8 +104,7 @@ def test_r21_token_expiring_in_the_middle_of_paging_is_renewed(import_demo, sand
     sandbox.control.reset(licenses=250)
     account = import_demo()
     sandbox.control.set_token_lifetime(1)
-    sandbox.control.add_fault(kind="slow", delay=1.2, path="Search/Licenses", count=1,
-                              after=1)
+    sandbox.control.add_fault(kind="slow", delay=1.2, path="Search/Licenses", count=1, after=1)
     outcome = sync_now(account)
     assert outcome["status"] == "succeeded", outcome
     assert outcome["portal_retries"] >= 0

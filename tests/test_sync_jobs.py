@@ -119,10 +119,21 @@ def test_inline_sync_takes_over_the_queued_run(import_demo, app):
 def test_separate_rq_worker_process_runs_a_full_sync(import_demo, sync_env):
     account = import_demo(business=True, sync=False)
     run = request_sync(account)
-    worker = subprocess.run([str(ROOT / ".venv/bin/rq") if (ROOT / ".venv/bin/rq").exists()
-                             else "rq", "worker", "--burst", "--url", sync_env["REDIS_URL"],
-                             sync_env["RQ_QUEUE"]],
-                            env=sync_env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    worker = subprocess.run(
+        [
+            str(ROOT / ".venv/bin/rq") if (ROOT / ".venv/bin/rq").exists() else "rq",
+            "worker",
+            "--burst",
+            "--url",
+            sync_env["REDIS_URL"],
+            sync_env["RQ_QUEUE"],
+        ],
+        env=sync_env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert worker.returncode == 0, worker.stdout + worker.stderr
     run = _runs()[0]
     assert run.status == "succeeded", run.error
@@ -131,7 +142,8 @@ def test_separate_rq_worker_process_runs_a_full_sync(import_demo, sync_env):
 
 
 def test_r21_worker_killed_mid_sync_is_marked_failed_and_nothing_is_half_written(
-        import_demo, sandbox, sync_env, app):
+    import_demo, sandbox, sync_env, app
+):
     account = import_demo()
     sandbox.control.add_company(sandbox.control.root("northwind")["id"], "Half Written Ltd")
     sandbox.control.add_license(sandbox.control.root("northwind")["id"])
@@ -153,11 +165,13 @@ def test_r21_worker_killed_mid_sync_is_marked_failed_and_nothing_is_half_written
     sandbox.control.clear_faults()
     outcome = sync_now(account)
     assert (outcome["status"], outcome["companies_added"], outcome["licenses_added"]) == (
-        "succeeded", 1, 1)
+        "succeeded",
+        1,
+        1,
+    )
 
 
-def test_queued_run_whose_job_vanished_is_failed_and_the_account_can_sync_again(import_demo,
-                                                                               app):
+def test_queued_run_whose_job_vanished_is_failed_and_the_account_can_sync_again(import_demo, app):
     account = import_demo(sync=False)
     run = request_sync(account)
     app.sync_queue.fetch_job(run.job_id).delete()
@@ -180,7 +194,9 @@ def test_r13_daily_sync_makes_one_run_per_account_per_day(import_demo, app):
     assert schedule_daily_syncs(NOON) == 0  # succeeded today: not again
     runs = _runs()
     assert sorted((run.account_id, run.trigger, run.status) for run in runs) == [
-        (northwind.id, "scheduled", "succeeded"), (fabrikam.id, "scheduled", "succeeded")]
+        (northwind.id, "scheduled", "succeeded"),
+        (fabrikam.id, "scheduled", "succeeded"),
+    ]
     assert {run.scheduled_for for run in runs} == {NOON.date()}
     assert schedule_daily_syncs(NOON.replace(day=7)) == 2  # the next day
     assert schedule_daily_syncs(NOON.replace(day=8, hour=0)) == 0  # before DAILY_SYNC_HOUR
@@ -188,11 +204,24 @@ def test_r13_daily_sync_makes_one_run_per_account_per_day(import_demo, app):
 
 def test_r13_two_scheduler_processes_make_one_run_per_account(import_demo, app, sync_env):
     accounts = [import_demo(sync=False), import_demo("fabrikam", sync=False)]
-    schedulers = [subprocess.Popen([sys.executable, "-m", "mspweb.scheduler", "--interval",
-                                    "1", "--name", f"test-scheduler-{number}"],
-                                   env=sync_env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
-                  for number in (1, 2)]
+    schedulers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "mspweb.scheduler",
+                "--interval",
+                "1",
+                "--name",
+                f"test-scheduler-{number}",
+            ],
+            env=sync_env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for number in (1, 2)
+    ]
     try:
         wait_for(lambda: app.sync_queue.count >= 4, timeout=30)
     finally:
@@ -212,8 +241,7 @@ def test_r13_two_scheduler_processes_make_one_run_per_account(import_demo, app, 
 def test_r11_remove_pools_removes_every_pool_and_license_in_one_step(import_demo, admin, app):
     account = import_demo(business=True)
     pools, licenses = pool_removal_preview(account)
-    assert (pools, licenses) == (
-        db.session.scalar(select(func.count(LicensePool.id))), 84)
+    assert (pools, licenses) == (db.session.scalar(select(func.count(LicensePool.id))), 84)
     result = remove_pools(account.id, requested_by=admin)
     assert (result.pools, result.licenses) == (pools, licenses)
     for model in (LicensePool, License, PoolLicense, LicenseTag):
@@ -223,8 +251,7 @@ def test_r11_remove_pools_removes_every_pool_and_license_in_one_step(import_demo
     assert companies and {c.customer_status.value for c in companies} == {"unlinked"}
     assert not any(c.in_license_tree for c in companies)
     assert db.session.get(Account, account.id).state == "disconnected"
-    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "pools.remove"))\
-        .one()
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "pools.remove")).one()
     assert (entry.actor, entry.details) == (admin.email, {"pools": pools, "licenses": 84})
     assert schedule_daily_syncs(NOON) == 0  # no more daily sync
 
@@ -232,8 +259,9 @@ def test_r11_remove_pools_removes_every_pool_and_license_in_one_step(import_demo
 def test_r11_remove_pools_is_refused_while_a_sync_runs(import_demo, app):
     account = import_demo()
     run = request_sync(account)
-    db.session.execute(SyncRun.__table__.update().where(SyncRun.id == run.id)
-                       .values(status="running"))
+    db.session.execute(
+        SyncRun.__table__.update().where(SyncRun.id == run.id).values(status="running")
+    )
     db.session.commit()
     with Heartbeat(app.redis, run.id, 30), pytest.raises(SyncRefused, match="running"):
         remove_pools(account.id)

@@ -23,15 +23,28 @@ def tag_counts(html: str) -> dict[str, str]:
 def licenses_with(name: str) -> int:
     """How many licenses carry the tag `name` now."""
     db.session.rollback()
-    return db.session.scalar(select(func.count()).select_from(LicenseTag).join(
-        Tag, Tag.id == LicenseTag.tag_id).where(Tag.name == name)) or 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(LicenseTag)
+            .join(Tag, Tag.id == LicenseTag.tag_id)
+            .where(Tag.name == name)
+        )
+        or 0
+    )
 
 
 def test_every_tag_with_its_license_count(admin_client):
     build_world()
     counts = tag_counts(admin_client.get("/tags").text)
-    assert counts == {"Acme Manager": "1", "Alpha MSP": "1", "Contoso Ltd": "3",
-                      "Fabrikam AG": "2", "Globex": "1", "vip": "2"}
+    assert counts == {
+        "Acme Manager": "1",
+        "Alpha MSP": "1",
+        "Contoso Ltd": "3",
+        "Fabrikam AG": "2",
+        "Globex": "1",
+        "vip": "2",
+    }
 
 
 def test_search_tags_in_the_url(admin_client):
@@ -47,8 +60,7 @@ def test_r09_rename_a_tag_across_all_licenses_after_a_confirmation(admin_client)
     vip = world.tags["vip"]
     confirm = admin_client.get(f"/tags/{vip.id}/rename")
     assert confirm.status_code == 200 and "on all <strong>2</strong> licenses" in confirm.text
-    response = admin_client.post(f"/tags/{vip.id}/rename", data={"name": "Key account"},
-                                 headers=HX)
+    response = admin_client.post(f"/tags/{vip.id}/rename", data={"name": "Key account"}, headers=HX)
     assert response.status_code == 200
     assert "renamed to “Key account” on 2 licenses" in response.text
     assert response.headers["HX-Retarget"] == "#tag-list"
@@ -88,8 +100,10 @@ def test_rename_and_delete_need_a_post_with_csrf(admin_client):
     world = build_world()
     vip = world.tags["vip"]
     assert admin_client.post(f"/tags/{vip.id}/delete", csrf=False).status_code == 400
-    assert admin_client.post(f"/tags/{vip.id}/rename", data={"name": "x"},
-                             csrf=False).status_code == 400
+    assert (
+        admin_client.post(f"/tags/{vip.id}/rename", data={"name": "x"}, csrf=False).status_code
+        == 400
+    )
     assert licenses_with("vip") == 2
 
 

@@ -16,10 +16,15 @@ def test_admin_creates_an_operator_confined_to_a_subtree(app, admin_client):
     db.session.commit()
     page = admin_client.get("/users")
     assert page.status_code == 200 and company.name in page.text
-    response = admin_client.post("/users", data={
-        "email": "op@msp.example", "password": "operator-pass-1", "role": "operator",
-        "company_id": str(company.id),
-    })
+    response = admin_client.post(
+        "/users",
+        data={
+            "email": "op@msp.example",
+            "password": "operator-pass-1",
+            "role": "operator",
+            "company_id": str(company.id),
+        },
+    )
     assert response.status_code == 303
     operator = db.session.scalar(select(User).where(User.email == "op@msp.example"))
     assert operator.role == "operator" and operator.company_id == company.id
@@ -28,20 +33,28 @@ def test_admin_creates_an_operator_confined_to_a_subtree(app, admin_client):
 
 
 def test_operator_without_a_company_is_refused_inline(app, admin_client):
-    response = admin_client.post("/users", data={
-        "email": "op@msp.example", "password": "operator-pass-1", "role": "operator",
-        "company_id": "0",
-    }, headers={"HX-Request": "true"})
+    response = admin_client.post(
+        "/users",
+        data={
+            "email": "op@msp.example",
+            "password": "operator-pass-1",
+            "role": "operator",
+            "company_id": "0",
+        },
+        headers={"HX-Request": "true"},
+    )
     assert response.status_code == 422
     assert "Choose the company" in response.text and "<html" not in response.text
 
 
 def test_duplicate_email_and_short_password_are_refused_with_a_message(app, admin_client):
-    duplicate = admin_client.post("/users", data={
-        "email": "admin@msp.example", "password": "long-enough-2", "role": "admin"})
+    duplicate = admin_client.post(
+        "/users", data={"email": "admin@msp.example", "password": "long-enough-2", "role": "admin"}
+    )
     assert duplicate.status_code == 422 and "already exists" in duplicate.text
-    short = admin_client.post("/users", data={
-        "email": "new@msp.example", "password": "short", "role": "admin"})
+    short = admin_client.post(
+        "/users", data={"email": "new@msp.example", "password": "short", "role": "admin"}
+    )
     assert short.status_code == 422 and "at least 8" in short.text
 
 
@@ -62,8 +75,9 @@ def test_users_and_audit_pages_are_for_administrators_only(app, client):
 
 
 def test_audit_log_lists_entries_and_filters_in_the_url(app, admin_client):
-    admin_client.post("/users", data={
-        "email": "new@msp.example", "password": "long-enough-2", "role": "admin"})
+    admin_client.post(
+        "/users", data={"email": "new@msp.example", "password": "long-enough-2", "role": "admin"}
+    )
     page = admin_client.get("/audit?action=user.create")
     assert page.status_code == 200 and "new@msp.example" in page.text
     fragment = admin_client.get("/audit?action=nothing", headers={"HX-Request": "true"})

@@ -29,14 +29,16 @@ def _account(account_id: int) -> Account:
 @click.option("--username", required=True)
 @click.option("--password", required=True)
 @click.option("--no-sync", is_flag=True, help="Do not queue the first synchronization.")
-def import_command(portal_url: str | None, business_url: str | None, username: str,
-                   password: str, no_sync: bool) -> None:
+def import_command(
+    portal_url: str | None, business_url: str | None, username: str, password: str, no_sync: bool
+) -> None:
     """Import an account (at least one URL); the last line printed is the new account's id."""
     from mspweb.accounts.service import ImportRefused, import_account
 
     try:
-        account, run = import_account(portal_url, business_url, username, password,
-                                      enqueue_sync=not no_sync)
+        account, run = import_account(
+            portal_url, business_url, username, password, enqueue_sync=not no_sync
+        )
     except ImportRefused as refusal:
         raise click.ClickException(refusal.message) from None
     click.echo(f"Imported {account.kind} account {account.name!r}.")
@@ -50,34 +52,52 @@ def list_command() -> None:
     """List the accounts: id, name, kind, state, last sync."""
     for account in db.session.scalars(select(Account).order_by(Account.id)):
         last = account.last_sync_at.strftime("%Y-%m-%d %H:%M") if account.last_sync_at else "-"
-        click.echo(f"{account.id}\t{account.name}\t{account.kind}\t{account.state}\t"
-                   f"{account.last_sync_status or 'never'}\t{last}")
+        click.echo(
+            f"{account.id}\t{account.name}\t{account.kind}\t{account.state}\t"
+            f"{account.last_sync_status or 'never'}\t{last}"
+        )
 
 
 def account_summary(account: Account) -> dict:
     """The account as `accounts show --json` prints it."""
     companies = db.session.scalars(
-        select(Company).where(Company.account_id == account.id).order_by(Company.id)).all()
+        select(Company).where(Company.account_id == account.id).order_by(Company.id)
+    ).all()
     portal_ids = {company.id: company.portal_id for company in companies}
-    pools = db.session.scalar(select(func.count(LicensePool.id))
-                              .where(LicensePool.account_id == account.id))
-    licenses = db.session.scalar(select(func.count(License.id))
-                                 .where(License.account_id == account.id))
+    pools = db.session.scalar(
+        select(func.count(LicensePool.id)).where(LicensePool.account_id == account.id)
+    )
+    licenses = db.session.scalar(
+        select(func.count(License.id)).where(License.account_id == account.id)
+    )
     return {
-        "id": account.id, "name": account.name, "kind": account.kind, "state": account.state,
-        "username": account.username, "msp_url": account.msp_url,
-        "business_url": account.business_url, "credentials_valid": account.credentials_valid,
-        "last_sync_status": account.last_sync_status, "last_sync_error": account.last_sync_error,
+        "id": account.id,
+        "name": account.name,
+        "kind": account.kind,
+        "state": account.state,
+        "username": account.username,
+        "msp_url": account.msp_url,
+        "business_url": account.business_url,
+        "credentials_valid": account.credentials_valid,
+        "last_sync_status": account.last_sync_status,
+        "last_sync_error": account.last_sync_error,
         "last_sync_at": account.last_sync_at.isoformat() if account.last_sync_at else None,
-        "pools": pools, "licenses": licenses,
-        "companies": [{
-            "id": company.id, "portal_id": company.portal_id, "name": company.name,
-            "type": company.entity_type, "source": company.source,
-            "parent_portal_id": portal_ids.get(company.parent_id),
-            "customer_status": company.customer_status.value,
-            "in_license_tree": company.in_license_tree,
-            "unlinked": company.unlinked_at is not None,
-        } for company in companies],
+        "pools": pools,
+        "licenses": licenses,
+        "companies": [
+            {
+                "id": company.id,
+                "portal_id": company.portal_id,
+                "name": company.name,
+                "type": company.entity_type,
+                "source": company.source,
+                "parent_portal_id": portal_ids.get(company.parent_id),
+                "customer_status": company.customer_status.value,
+                "in_license_tree": company.in_license_tree,
+                "unlinked": company.unlinked_at is not None,
+            }
+            for company in companies
+        ],
     }
 
 
@@ -90,22 +110,34 @@ def show_command(account_id: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
         return
-    for key in ("id", "name", "kind", "state", "last_sync_status", "last_sync_error",
-                "pools", "licenses"):
+    for key in (
+        "id",
+        "name",
+        "kind",
+        "state",
+        "last_sync_status",
+        "last_sync_error",
+        "pools",
+        "licenses",
+    ):
         click.echo(f"{key}: {summary[key]}")
     for company in summary["companies"]:
         tree = "licenses" if company["in_license_tree"] else "-"
-        click.echo(f"  {company['portal_id']}\t{company['name']}\t{company['type']}\t"
-                   f"{company['customer_status']}\t{tree}")
+        click.echo(
+            f"  {company['portal_id']}\t{company['name']}\t{company['type']}\t"
+            f"{company['customer_status']}\t{tree}"
+        )
 
 
 def _describe_run(run: SyncRun) -> str:
     if run.status == SyncStatus.SUCCEEDED:
-        return (f"Run {run.id} succeeded: {run.companies_added} companies added, "
-                f"{run.companies_renamed} renamed, {run.companies_unlinked} unlinked; "
-                f"{run.licenses_added} licenses added, {run.licenses_changed} changed, "
-                f"{run.licenses_removed} removed; {run.rows_written} rows written, "
-                f"{run.portal_calls} portal calls.")
+        return (
+            f"Run {run.id} succeeded: {run.companies_added} companies added, "
+            f"{run.companies_renamed} renamed, {run.companies_unlinked} unlinked; "
+            f"{run.licenses_added} licenses added, {run.licenses_changed} changed, "
+            f"{run.licenses_removed} removed; {run.rows_written} rows written, "
+            f"{run.portal_calls} portal calls."
+        )
     if run.status == SyncStatus.FAILED:
         return f"Run {run.id} failed: {run.error}"
     return f"Run {run.id} is {run.status}."
@@ -114,10 +146,14 @@ def _describe_run(run: SyncRun) -> str:
 @accounts_cli.command("sync")
 @click.argument("account_id", type=int)
 @click.option("--wait", is_flag=True, help="Queue the sync and wait until a worker ran it.")
-@click.option("--inline", is_flag=True,
-              help="Run the sync in this process (taking over a queued run of the account).")
-@click.option("--timeout", type=int, default=3600, show_default=True,
-              help="Seconds --wait waits at most.")
+@click.option(
+    "--inline",
+    is_flag=True,
+    help="Run the sync in this process (taking over a queued run of the account).",
+)
+@click.option(
+    "--timeout", type=int, default=3600, show_default=True, help="Seconds --wait waits at most."
+)
 def sync_command(account_id: int, wait: bool, inline: bool, timeout: int) -> None:
     """Synchronize an account: queue it (default), wait for it, or run it here."""
     from mspweb.sync.service import SyncRefused, request_sync, run_inline
@@ -157,14 +193,17 @@ def remove_pools_command(account_id: int, yes: bool) -> None:
     account = _account(account_id)
     pools, licenses = pool_removal_preview(account)
     if not yes:
-        click.confirm(f"Remove {pools} pools and {licenses} licenses of {account.name}?",
-                      abort=True)
+        click.confirm(
+            f"Remove {pools} pools and {licenses} licenses of {account.name}?", abort=True
+        )
     try:
         result = remove_pools(account_id)
     except SyncRefused as refusal:
         raise click.ClickException(refusal.message) from None
-    click.echo(f"Removed {result.pools} pools and {result.licenses} licenses; "
-               f"account {account_id} is disconnected.")
+    click.echo(
+        f"Removed {result.pools} pools and {result.licenses} licenses; "
+        f"account {account_id} is disconnected."
+    )
 
 
 @accounts_cli.command("rotate-key")

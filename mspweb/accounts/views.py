@@ -155,14 +155,18 @@ def skip_setup_for_new(account_id: int) -> ResponseReturnValue:
     """
     account = get_account(account_id)
     account.skip_setup_for_new = request.form.get("enabled") == "1"
-    record("account.skip_setup_for_new", account.name,
-           details={"account_id": account.id, "enabled": account.skip_setup_for_new},
-           user=current_user._get_current_object())
+    record(
+        "account.skip_setup_for_new",
+        account.name,
+        details={"account_id": account.id, "enabled": account.skip_setup_for_new},
+        user=current_user._get_current_object(),
+    )
     db.session.commit()
     state = "on" if account.skip_setup_for_new else "off"
     message = f"Skip setup for all new customers of {account.name} is {state}."
     if not wants_fragment():
         flash(message, "success")
         return redirect(url_for("accounts.index"))
-    return render("accounts/index.html", "accounts/_setup_setting.html", account=account,
-                  message=message)
+    return render(
+        "accounts/index.html", "accounts/_setup_setting.html", account=account, message=message
+    )

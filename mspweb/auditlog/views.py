@@ -37,11 +37,15 @@ def index():
         pattern = f"%{search}%"
         query = query.where(or_(AuditEntry.actor.ilike(pattern), AuditEntry.target.ilike(pattern)))
     page = paginate(query, page_number(), PER_PAGE)
-    actions = db.session.scalars(
-        select(AuditEntry.action).distinct().order_by(AuditEntry.action)
-    )
+    actions = db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action))
     args = {k: v for k, v in {"action": action, "outcome": outcome, "q": search}.items() if v}
     return render(
-        "auditlog/index.html", "auditlog/_table.html", page=page, actions=list(actions),
-        action=action, outcome=outcome, search=search, args=args,
+        "auditlog/index.html",
+        "auditlog/_table.html",
+        page=page,
+        actions=list(actions),
+        action=action,
+        outcome=outcome,
+        search=search,
+        args=args,
     )

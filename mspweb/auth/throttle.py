@@ -45,12 +45,19 @@ def _address_limit() -> str:
 def login_limits(view):
     """Decorate the login view with the per-email and per-address limits on failed POSTs."""
     view = limiter.limit(
-        _email_limit, key_func=_email_key, methods=["POST"], deduct_when=_failed,
-        error_message=REFUSED_MESSAGE, scope="login-email",
+        _email_limit,
+        key_func=_email_key,
+        methods=["POST"],
+        deduct_when=_failed,
+        error_message=REFUSED_MESSAGE,
+        scope="login-email",
     )(view)
     return limiter.limit(
-        _address_limit, methods=["POST"], deduct_when=_failed,
-        error_message=REFUSED_MESSAGE, scope="login-address",
+        _address_limit,
+        methods=["POST"],
+        deduct_when=_failed,
+        error_message=REFUSED_MESSAGE,
+        scope="login-address",
     )(view)
 
 

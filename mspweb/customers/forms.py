@@ -22,8 +22,10 @@ class CustomerSetupForm(FlaskForm):
     )
     email = EmailField(
         "Email",
-        validators=[DataRequired(message="Enter the email the customer signs in with."),
-                    Length(max=254)],
+        validators=[
+            DataRequired(message="Enter the email the customer signs in with."),
+            Length(max=254),
+        ],
     )
     password = PasswordField(
         "Password (new login only)",

@@ -111,28 +111,41 @@ def linkable_user(email: str, company: Company) -> User:
         raise SetupError(str(error)) from None
     user = db.session.scalar(select(User).where(func.lower(User.email) == address))
     if user is None:
-        raise SetupError(f"There is no login with the email {address}. Choose “Create a new "
-                         "login” to create one.")
+        raise SetupError(
+            f"There is no login with the email {address}. Choose “Create a new "
+            "login” to create one."
+        )
     if user.role != Role.CUSTOMER:
-        raise SetupError(f"{address} is an {'administrator' if user.is_admin else 'operator'} "
-                         "login: staff logins cannot be confined to a customer.")
+        raise SetupError(
+            f"{address} is an {'administrator' if user.is_admin else 'operator'} "
+            "login: staff logins cannot be confined to a customer."
+        )
     current = user.company
     if current is not None and current.id != company.id and not current.is_unlinked:
-        raise SetupError(f"{address} already signs in for another managed customer "
-                         f"({current.name}); a login belongs to one customer only.")
+        raise SetupError(
+            f"{address} already signs in for another managed customer "
+            f"({current.name}); a login belongs to one customer only."
+        )
     return user
 
 
-def set_up_customer(company: Company, mode: str, email: str, password: str | None,
-                    group_name: str | None, by: User | None) -> SetupResult:
+def set_up_customer(
+    company: Company,
+    mode: str,
+    email: str,
+    password: str | None,
+    group_name: str | None,
+    by: User | None,
+) -> SetupResult:
     """Set `company` up (see the module docstring); the caller commits.
 
     `password` is used when creating a login; empty, one is generated and returned once.
     Raises `SetupRefused` or `SetupError`.
     """
     check_can_set_up(company)
-    group = " ".join((group_name or "").split()) or company.group_name or \
-        default_group_name(company)
+    group = (
+        " ".join((group_name or "").split()) or company.group_name or default_group_name(company)
+    )
     generated = None
     moved_from = None
     if mode == SetupMode.LINK:
@@ -146,13 +159,19 @@ def set_up_customer(company: Company, mode: str, email: str, password: str | Non
         if not password:
             password = generated = generate_password()
         if len(password) < MIN_PASSWORD_LENGTH:
-            raise SetupError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters "
-                             "(or leave it empty to have one generated).", "password")
+            raise SetupError(
+                f"The password must have at least {MIN_PASSWORD_LENGTH} characters "
+                "(or leave it empty to have one generated).",
+                "password",
+            )
         try:
             user = create_user(email, password, Role.CUSTOMER.value, company)
         except UserError as error:
-            hint = " To give that login this customer, choose “Link an existing login”." \
-                if "already exists" in str(error) else ""
+            hint = (
+                " To give that login this customer, choose “Link an existing login”."
+                if "already exists" in str(error)
+                else ""
+            )
             raise SetupError(f"{error}{hint}", "email") from None
         created = True
     else:
@@ -161,8 +180,17 @@ def set_up_customer(company: Company, mode: str, email: str, password: str | Non
     company.setup_state = SetupState.SET_UP.value
     company.setup_at = utcnow()
     db.session.flush()
-    record("customer.setup", company.name, "ok", {
-        "company_id": company.id, "user": user.email, "login": "created" if created else "linked",
-        "group": company.group_name, "moved_from": moved_from,
-    }, by)
+    record(
+        "customer.setup",
+        company.name,
+        "ok",
+        {
+            "company_id": company.id,
+            "user": user.email,
+            "login": "created" if created else "linked",
+            "group": company.group_name,
+            "moved_from": moved_from,
+        },
+        by,
+    )
     return SetupResult(company, user, created, company.group_name, generated, moved_from)

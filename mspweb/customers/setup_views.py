@@ -56,8 +56,14 @@ def setup(company_id: int) -> ResponseReturnValue:
     if not form.validate():
         return _form(row, form, 422)
     try:
-        result = set_up_customer(company, form.mode.data, form.email.data, form.password.data,
-                                 form.group_name.data, _user())
+        result = set_up_customer(
+            company,
+            form.mode.data,
+            form.email.data,
+            form.password.data,
+            form.group_name.data,
+            _user(),
+        )
         db.session.commit()
     except SetupRefused as refusal:
         db.session.rollback()
@@ -72,23 +78,32 @@ def setup(company_id: int) -> ResponseReturnValue:
         db.session.rollback()
         form.email.errors = ["A login with this email was created at the same moment. Try again."]
         return _form(get_customer(company_id), form, 422)
-    response = render("customers/setup_done.html", "customers/_setup_done.html", result=result,
-                      row=get_customer(company_id))
+    response = render(
+        "customers/setup_done.html",
+        "customers/_setup_done.html",
+        result=result,
+        row=get_customer(company_id),
+    )
     response.headers["Cache-Control"] = "no-store"  # the generated password is shown once
     return response
 
 
 def _form(row: CustomerRow, form: CustomerSetupForm, status: int = 200) -> ResponseReturnValue:
     """The form (fragment for htmx, else inside the wizard's page) with `status`."""
-    return render("customers/setup.html", "customers/_setup_form.html", status, row=row,
-                  form=form)
+    return render("customers/setup.html", "customers/_setup_form.html", status, row=row, form=form)
 
 
 def _refused(company_id: int, reason: str) -> None:
     """Audit a refused setup (in its own transaction: the setup itself was rolled back)."""
     company = get_customer(company_id).company
-    record("customer.setup", company.name, "refused", {"company_id": company.id,
-                                                       "reason": reason}, _user(), commit=True)
+    record(
+        "customer.setup",
+        company.name,
+        "refused",
+        {"company_id": company.id, "reason": reason},
+        _user(),
+        commit=True,
+    )
 
 
 def _begin_write() -> None:

@@ -31,21 +31,39 @@ licenses_cli = AppGroup("licenses", help="Licenses in pools: export them as CSV.
 @click.option("--search", default="", help="Key, product or License User contains this.")
 @click.option("--sort", type=click.Choice(SORT_KEYS), default="key", show_default=True)
 @click.option("--desc", is_flag=True, help="Sort in descending order.")
-def export_command(account_id: int, company_portal_id: str | None, tag: str | None,
-                   status: str | None, product: str | None, search: str, sort: str,
-                   desc: bool) -> None:
+def export_command(
+    account_id: int,
+    company_portal_id: str | None,
+    tag: str | None,
+    status: str | None,
+    product: str | None,
+    search: str,
+    sort: str,
+    desc: bool,
+) -> None:
     """Write the account's licenses in pools as CSV to standard output."""
     if db.session.get(Account, account_id) is None:
         raise click.ClickException(f"No account with id {account_id}.")
     company_id = None
     if company_portal_id:
-        company_id = db.session.scalar(select(Company.id).where(
-            Company.account_id == account_id, Company.portal_id == company_portal_id))
+        company_id = db.session.scalar(
+            select(Company.id).where(
+                Company.account_id == account_id, Company.portal_id == company_portal_id
+            )
+        )
         if company_id is None:
             raise click.ClickException(
-                f"Account {account_id} has no company with portal id {company_portal_id!r}.")
-    filters = LicenseFilters(account=account_id, company=company_id, tag=tag, status=status,
-                             product=product, q=search.strip(), sort=sort,
-                             dir="desc" if desc else "asc")
+                f"Account {account_id} has no company with portal id {company_portal_id!r}."
+            )
+    filters = LicenseFilters(
+        account=account_id,
+        company=company_id,
+        tag=tag,
+        status=status,
+        product=product,
+        q=search.strip(),
+        sort=sort,
+        dir="desc" if desc else "asc",
+    )
     for chunk in csv_lines(filters, Scope(role="admin")):
         click.echo(chunk, nl=False)

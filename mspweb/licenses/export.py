@@ -22,8 +22,17 @@ from mspweb.licenses.status import end_date, status_label
 from mspweb.scope import Scope
 
 #: The CSV columns, exactly.
-HEADER = ("License ID", "Product", "License User", "Used", "Units", "Status", "Expiration",
-          "Tags", "Pool")
+HEADER = (
+    "License ID",
+    "Product",
+    "License User",
+    "Used",
+    "Units",
+    "Status",
+    "Expiration",
+    "Tags",
+    "Pool",
+)
 
 #: Rows fetched (and written) per batch.
 BATCH_SIZE = 1000
@@ -41,17 +50,20 @@ def neutralise(value: object) -> str:
 def csv_row(row, tags: list[tuple[int, str]]) -> list[str]:
     """One CSV line's cells for a table row and its license's tags."""
     ends = end_date(row)
-    return [neutralise(cell) for cell in (
-        row.public_key,
-        row.product_name,
-        row.license_user,
-        row.used,
-        row.units,
-        status_label(row.status),
-        ends.isoformat() if ends else "",
-        "; ".join(name for _, name in tags),
-        pool_label(row),
-    )]
+    return [
+        neutralise(cell)
+        for cell in (
+            row.public_key,
+            row.product_name,
+            row.license_user,
+            row.used,
+            row.units,
+            status_label(row.status),
+            ends.isoformat() if ends else "",
+            "; ".join(name for _, name in tags),
+            pool_label(row),
+        )
+    ]
 
 
 def csv_lines(filters: LicenseFilters, scope: Scope, today: date | None = None) -> Iterator[str]:

@@ -92,5 +92,3 @@ class LicenseFilters:
         """The URL arguments for clicking a column header: sort by it, or flip its direction."""
         direction = "desc" if column == self.sort and not self.descending else "asc"
         return self.args(sort=column, dir=direction)
-
-

@@ -30,8 +30,11 @@ class _NoCSRF(FlaskForm):
 class TagForm(_NoCSRF):
     """Add a tag to one license (inline, in its Tags cell)."""
 
-    name = StringField("Tag", validators=[valid_tag_name],
-                       render_kw={"maxlength": MAX_TAG_LENGTH, "autocomplete": "off"})
+    name = StringField(
+        "Tag",
+        validators=[valid_tag_name],
+        render_kw={"maxlength": MAX_TAG_LENGTH, "autocomplete": "off"},
+    )
     version = IntegerField(validators=[Optional()])
     next = HiddenField()
 
@@ -47,10 +50,14 @@ class RemoveTagForm(_NoCSRF):
 class BulkTagForm(_NoCSRF):
     """Add or remove one tag on the selected licenses."""
 
-    name = StringField("Tag", validators=[valid_tag_name],
-                       render_kw={"maxlength": MAX_TAG_LENGTH, "autocomplete": "off"})
+    name = StringField(
+        "Tag",
+        validators=[valid_tag_name],
+        render_kw={"maxlength": MAX_TAG_LENGTH, "autocomplete": "off"},
+    )
     action = RadioField(
-        "Action", choices=[SelectChoice("add", "Add"), SelectChoice("remove", "Remove")],
+        "Action",
+        choices=[SelectChoice("add", "Add"), SelectChoice("remove", "Remove")],
         default="add",
     )
     next = HiddenField()
@@ -59,8 +66,11 @@ class BulkTagForm(_NoCSRF):
 class RenameTagForm(_NoCSRF):
     """Rename a tag on every license (R09)."""
 
-    name = StringField("New name", validators=[valid_tag_name],
-                       render_kw={"maxlength": MAX_TAG_LENGTH, "autocomplete": "off"})
+    name = StringField(
+        "New name",
+        validators=[valid_tag_name],
+        render_kw={"maxlength": MAX_TAG_LENGTH, "autocomplete": "off"},
+    )
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -70,16 +70,24 @@ def tag_counts_select(scope: Scope) -> Select:
     whether it is on licenses outside the scope (`shared`, always False for administrators)."""
     if scope.is_unrestricted:
         return (
-            select(Tag.id, Tag.name, func.count(LicenseTag.license_id).label("licenses"),
-                   func.min(0).label("outside"))
+            select(
+                Tag.id,
+                Tag.name,
+                func.count(LicenseTag.license_id).label("licenses"),
+                func.min(0).label("outside"),
+            )
             .outerjoin(LicenseTag, LicenseTag.tag_id == Tag.id)
             .group_by(Tag.id, Tag.name)
         )
     visible = scope.covers(License.company_id)
     in_scope = func.sum(case((visible, 1), else_=0))
     return (
-        select(Tag.id, Tag.name, in_scope.label("licenses"),
-               func.sum(case((visible, 0), else_=1)).label("outside"))
+        select(
+            Tag.id,
+            Tag.name,
+            in_scope.label("licenses"),
+            func.sum(case((visible, 0), else_=1)).label("outside"),
+        )
         .join(LicenseTag, LicenseTag.tag_id == Tag.id)
         .join(License, License.id == LicenseTag.license_id)
         .group_by(Tag.id, Tag.name)
@@ -97,11 +105,15 @@ def tag_page(scope: Scope, search: str, number: int, per_page: int) -> Page:
         statement = statement.where(Tag.id.in_(in_scope.where(scope.covers(License.company_id))))
     if search:
         statement = statement.where(contains_text(Tag.name, search))
-    page = paginate(statement.order_by(func.lower(Tag.name), Tag.id), number, per_page,
-                    scalars=False)
+    page = paginate(
+        statement.order_by(func.lower(Tag.name), Tag.id), number, per_page, scalars=False
+    )
     ids = [row.id for row in page.items]
-    counted = {row.id: row for row in db.session.execute(
-        tag_counts_select(scope).where(Tag.id.in_(ids)))} if ids else {}
+    counted = (
+        {row.id: row for row in db.session.execute(tag_counts_select(scope).where(Tag.id.in_(ids)))}
+        if ids
+        else {}
+    )
     rows = [counted.get(row.id) or TagRow(row.id, row.name, 0, 0) for row in page.items]
     return Page(items=rows, number=page.number, per_page=per_page, total=page.total)
 
@@ -127,8 +139,8 @@ def visible_tag(tag_id: int, scope: Scope | None = None):
 def tag_on_license(license: License, tag_id: int) -> Tag:
     """The tag `tag_id` as it stands on `license`, else 404."""
     tag = db.session.scalar(
-        select(Tag).join(LicenseTag, and_(LicenseTag.tag_id == Tag.id,
-                                          LicenseTag.license_id == license.id))
+        select(Tag)
+        .join(LicenseTag, and_(LicenseTag.tag_id == Tag.id, LicenseTag.license_id == license.id))
         .where(Tag.id == tag_id)
     )
     if tag is None:

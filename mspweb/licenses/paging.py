@@ -46,8 +46,14 @@ CACHE_MIN_ROWS = 2000
 CACHE_SLOW_MS = 10.0
 
 #: Audit actions of tag edits (their newest id is part of the stamp of tag-dependent views).
-TAG_ACTIONS = ("tag.add", "tag.remove", "tag.bulk_add", "tag.bulk_remove", "tag.rename",
-               "tag.delete")
+TAG_ACTIONS = (
+    "tag.add",
+    "tag.remove",
+    "tag.bulk_add",
+    "tag.bulk_remove",
+    "tag.rename",
+    "tag.delete",
+)
 
 
 class StampedCache:
@@ -90,15 +96,20 @@ def data_stamp(*, tags: bool = False) -> tuple:
     stamp = memo.get("mspweb.license_stamp")
     if stamp is None:
         newest_tag_edit = (
-            select(func.max(AuditEntry.id)).where(AuditEntry.action.in_(TAG_ACTIONS))
+            select(func.max(AuditEntry.id))
+            .where(AuditEntry.action.in_(TAG_ACTIONS))
             .scalar_subquery()
         )
-        stamp = tuple(db.session.execute(select(
-            select(func.count()).select_from(PoolLicense).scalar_subquery(),
-            select(func.max(PoolLicense.id)).scalar_subquery(),
-            select(func.max(SyncRun.finished_at)).scalar_subquery(),
-            newest_tag_edit,
-        )).one())
+        stamp = tuple(
+            db.session.execute(
+                select(
+                    select(func.count()).select_from(PoolLicense).scalar_subquery(),
+                    select(func.max(PoolLicense.id)).scalar_subquery(),
+                    select(func.max(SyncRun.finished_at)).scalar_subquery(),
+                    newest_tag_edit,
+                )
+            ).one()
+        )
         memo["mspweb.license_stamp"] = stamp
     return stamp if tags else stamp[:3]
 
@@ -123,23 +134,32 @@ def license_page(filters: LicenseFilters, scope: Scope, today: date | None = Non
     min_rows = current_app.config.get("LICENSES_CACHE_MIN_ROWS", CACHE_MIN_ROWS)
     products = cached_products(scope, stamp)
     query = RowQuery(filters, scope, today, products)
-    base_key = (scope.role, scope.company_id, filters.with_changes(page=1, per_page=0), today,
-                stamp)
+    base_key = (
+        scope.role,
+        scope.company_id,
+        filters.with_changes(page=1, per_page=0),
+        today,
+        stamp,
+    )
     ids = cache.get(("ids", *base_key))
-    direct = (not filters.is_filtered and filters.sort in INDEXED_SORTS
-              and filters.page * filters.per_page <= DIRECT_ROWS)
+    direct = (
+        not filters.is_filtered
+        and filters.sort in INDEXED_SORTS
+        and filters.page * filters.per_page <= DIRECT_ROWS
+    )
     if ids is None and not direct:
         started = time.perf_counter()
         ids = array("q", fetch_ids(query.ids()))
         slow = (time.perf_counter() - started) * 1000 >= current_app.config.get(
-            "LICENSES_CACHE_SLOW_MS", CACHE_SLOW_MS)
+            "LICENSES_CACHE_SLOW_MS", CACHE_SLOW_MS
+        )
         if len(ids) >= min_rows or slow:
             cache.put(("ids", *base_key), ids)
     if ids is not None:
         total = len(ids)
         number = _clamp(filters.page, total, filters.per_page)
         start = (number - 1) * filters.per_page
-        page_ids = list(ids[start:start + filters.per_page])
+        page_ids = list(ids[start : start + filters.per_page])
     else:
         total = cache.get(("count", *base_key))
         if total is None:

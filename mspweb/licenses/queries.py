@@ -186,8 +186,10 @@ class RowQuery:
         if self.filters.descending:
             columns = [column.desc() for column in columns]
         if sort in ("expiration", "tags"):  # no end date / no tag: after the rest, both ways
-            columns = [column.nulls_first() if self.filters.descending else column.nulls_last()
-                       for column in columns]
+            columns = [
+                column.nulls_first() if self.filters.descending else column.nulls_last()
+                for column in columns
+            ]
         tie_breakers = [License.public_key] if sort in LICENSE_SORTS - {"key"} else []
         return statement.order_by(*columns, *tie_breakers, PoolLicense.id)
 

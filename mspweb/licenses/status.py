@@ -44,8 +44,10 @@ def status_label(status: str) -> str:
 def end_date_expr() -> ColumnElement:
     """The date the license ends: the trial end for trials, else the expiration."""
     return case(
-        (and_(License.trial.is_(True), License.trial_expiration.is_not(None)),
-         License.trial_expiration),
+        (
+            and_(License.trial.is_(True), License.trial_expiration.is_not(None)),
+            License.trial_expiration,
+        ),
         else_=License.expiration,
     )
 

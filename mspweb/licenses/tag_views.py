@@ -38,8 +38,9 @@ def add_tag(license_id: int):
     license = visible_license(license_id)
     form = TagForm()
     if not form.validate():
-        return _cell(license, error=_first_error(form), value=request.form.get("name", ""),
-                     status=422)
+        return _cell(
+            license, error=_first_error(form), value=request.form.get("name", ""), status=422
+        )
     try:
         edit = add_license_tag(license, form.name.data, current_user, form.version.data)
         db.session.commit()
@@ -49,8 +50,12 @@ def add_tag(license_id: int):
     except IntegrityError:
         db.session.rollback()
         return _cell(license, error=RACE_ERROR, value=form.name.data, status=409)
-    return _done(license, f"Tag “{form.name.data}” added to {license.public_key}.",
-                 notice=STALE_NOTICE if edit.stale else None, next_url=form.next.data)
+    return _done(
+        license,
+        f"Tag “{form.name.data}” added to {license.public_key}.",
+        notice=STALE_NOTICE if edit.stale else None,
+        next_url=form.next.data,
+    )
 
 
 def remove_tag(license_id: int):
@@ -60,14 +65,24 @@ def remove_tag(license_id: int):
     license = visible_license(license_id)
     form = RemoveTagForm()
     tag_id = form.tag.data if form.validate() else None
-    tag = None if tag_id is None else db.session.scalar(
-        select(Tag).join(LicenseTag, and_(LicenseTag.tag_id == Tag.id,
-                                          LicenseTag.license_id == license.id))
-        .where(Tag.id == tag_id)
+    tag = (
+        None
+        if tag_id is None
+        else db.session.scalar(
+            select(Tag)
+            .join(
+                LicenseTag, and_(LicenseTag.tag_id == Tag.id, LicenseTag.license_id == license.id)
+            )
+            .where(Tag.id == tag_id)
+        )
     )
     if tag is None:  # already removed by someone else (or never there): show what is there
-        return _done(license, "That tag is no longer on this license.",
-                     notice="That tag is no longer on this license.", next_url=form.next.data)
+        return _done(
+            license,
+            "That tag is no longer on this license.",
+            notice="That tag is no longer on this license.",
+            next_url=form.next.data,
+        )
     try:
         edit = remove_license_tag(license, tag, current_user, form.version.data)
         name = tag.name
@@ -75,8 +90,12 @@ def remove_tag(license_id: int):
     except TagError as error:
         db.session.rollback()
         return _cell(license, error=str(error), status=422)
-    return _done(license, f"Tag “{name}” removed from {license.public_key}.",
-                 notice=STALE_NOTICE if edit.stale else None, next_url=form.next.data)
+    return _done(
+        license,
+        f"Tag “{name}” removed from {license.public_key}.",
+        notice=STALE_NOTICE if edit.stale else None,
+        next_url=form.next.data,
+    )
 
 
 def bulk_tags():
@@ -124,8 +143,13 @@ def _done(license: License, message: str, notice: str | None, next_url: str | No
     return _cell(license, notice=notice)
 
 
-def _cell(license: License, error: str | None = None, value: str = "", notice: str | None = None,
-          status: int = 200):
+def _cell(
+    license: License,
+    error: str | None = None,
+    value: str = "",
+    notice: str | None = None,
+    status: int = 200,
+):
     """The license's Tags cell, as it stands now in the database."""
     if not htmx:
         if error:
@@ -138,8 +162,14 @@ def _cell(license: License, error: str | None = None, value: str = "", notice: s
         "version": license.version,
         "tags": tags_by_license([license.id])[license.id],
     }
-    html = render_template("licenses/_tags.html", cell=cell, error=error, value=value,
-                           notice=notice, next_url=request.form.get("next", ""))
+    html = render_template(
+        "licenses/_tags.html",
+        cell=cell,
+        error=error,
+        value=value,
+        notice=notice,
+        next_url=request.form.get("next", ""),
+    )
     response = make_response(html, status)
     response.vary.add("HX-Request")
     return response

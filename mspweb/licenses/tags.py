@@ -91,8 +91,9 @@ def remove_tag(license: License, tag: Tag, user, seen_version: int | None = None
     result = db.session.execute(
         delete(LicenseTag).where(LicenseTag.license_id == license.id, LicenseTag.tag_id == tag.id)
     )
-    audit.record("tag.remove", f"license {license.public_key}", details={"tag": tag.name},
-                 user=user)
+    audit.record(
+        "tag.remove", f"license {license.public_key}", details={"tag": tag.name}, user=user
+    )
     return TagEdit(bool(result.rowcount), stale, version)
 
 
@@ -109,26 +110,50 @@ def bulk_tag(license_ids: Iterable[int], name: str, action: str, user) -> int:
         raise TagError("Select at least one license first.")
     if action == "add":
         tag_id = tag_id_for(name)
-        have = set(db.session.scalars(select(LicenseTag.license_id).where(
-            LicenseTag.tag_id == tag_id, LicenseTag.license_id.in_(ids))))
+        have = set(
+            db.session.scalars(
+                select(LicenseTag.license_id).where(
+                    LicenseTag.tag_id == tag_id, LicenseTag.license_id.in_(ids)
+                )
+            )
+        )
         targets = [license_id for license_id in ids if license_id not in have]
         if targets:
-            db.session.execute(_insert_ignoring_duplicates(
-                LicenseTag, [{"license_id": license_id, "tag_id": tag_id} for license_id in targets]
-            ))
+            db.session.execute(
+                _insert_ignoring_duplicates(
+                    LicenseTag,
+                    [{"license_id": license_id, "tag_id": tag_id} for license_id in targets],
+                )
+            )
     else:
         tag_id = db.session.scalar(select(Tag.id).where(Tag.name == name))
-        targets = [] if tag_id is None else list(db.session.scalars(
-            select(LicenseTag.license_id).where(
-                LicenseTag.tag_id == tag_id, LicenseTag.license_id.in_(ids))))
+        targets = (
+            []
+            if tag_id is None
+            else list(
+                db.session.scalars(
+                    select(LicenseTag.license_id).where(
+                        LicenseTag.tag_id == tag_id, LicenseTag.license_id.in_(ids)
+                    )
+                )
+            )
+        )
         if targets:
-            db.session.execute(delete(LicenseTag).where(
-                LicenseTag.tag_id == tag_id, LicenseTag.license_id.in_(targets)))
+            db.session.execute(
+                delete(LicenseTag).where(
+                    LicenseTag.tag_id == tag_id, LicenseTag.license_id.in_(targets)
+                )
+            )
     if targets:
-        db.session.execute(update(License).where(License.id.in_(targets))
-                           .values(version=License.version + 1))
-    audit.record(f"tag.bulk_{action}", f"{len(targets)} licenses",
-                 details={"tag": name, "selected": len(ids), "changed": len(targets)}, user=user)
+        db.session.execute(
+            update(License).where(License.id.in_(targets)).values(version=License.version + 1)
+        )
+    audit.record(
+        f"tag.bulk_{action}",
+        f"{len(targets)} licenses",
+        details={"tag": name, "selected": len(ids), "changed": len(targets)},
+        user=user,
+    )
     return len(targets)
 
 
@@ -140,8 +165,9 @@ def rename_tag(tag: Tag, new_name: str, user) -> tuple[int, bool]:
     new_name = clean_tag_name(new_name)
     old_name = tag.name
     licenses = select(LicenseTag.license_id).where(LicenseTag.tag_id == tag.id)
-    db.session.execute(update(License).where(License.id.in_(licenses))
-                       .values(version=License.version + 1))
+    db.session.execute(
+        update(License).where(License.id.in_(licenses)).values(version=License.version + 1)
+    )
     count = db.session.scalar(select(func.count()).select_from(licenses.subquery())) or 0
     other = db.session.scalar(select(Tag.id).where(Tag.name == new_name, Tag.id != tag.id))
     if other is None:
@@ -152,15 +178,19 @@ def rename_tag(tag: Tag, new_name: str, user) -> tuple[int, bool]:
         db.session.execute(
             insert(LicenseTag).from_select(
                 ["license_id", "tag_id", "origin"],
-                select(LicenseTag.license_id, literal(other), literal("manual"))
-                .where(LicenseTag.tag_id == tag.id, LicenseTag.license_id.not_in(already)),
+                select(LicenseTag.license_id, literal(other), literal("manual")).where(
+                    LicenseTag.tag_id == tag.id, LicenseTag.license_id.not_in(already)
+                ),
             )
         )
         db.session.execute(delete(LicenseTag).where(LicenseTag.tag_id == tag.id))
         db.session.execute(delete(Tag).where(Tag.id == tag.id))
-    audit.record("tag.rename", f"tag {old_name}",
-                 details={"from": old_name, "to": new_name, "licenses": count,
-                          "merged": other is not None}, user=user)
+    audit.record(
+        "tag.rename",
+        f"tag {old_name}",
+        details={"from": old_name, "to": new_name, "licenses": count, "merged": other is not None},
+        user=user,
+    )
     return count, other is not None
 
 
@@ -168,8 +198,9 @@ def delete_tag(tag: Tag, user) -> int:
     """Delete `tag` from every license and from the list of tags; returns how many it was on."""
     licenses = select(LicenseTag.license_id).where(LicenseTag.tag_id == tag.id)
     count = db.session.scalar(select(func.count()).select_from(licenses.subquery())) or 0
-    db.session.execute(update(License).where(License.id.in_(licenses))
-                       .values(version=License.version + 1))
+    db.session.execute(
+        update(License).where(License.id.in_(licenses)).values(version=License.version + 1)
+    )
     db.session.execute(delete(LicenseTag).where(LicenseTag.tag_id == tag.id))
     db.session.execute(delete(Tag).where(Tag.id == tag.id))
     audit.record("tag.delete", f"tag {tag.name}", details={"licenses": count}, user=user)
@@ -179,8 +210,10 @@ def delete_tag(tag: Tag, user) -> int:
 def _bump(license_id: int, seen_version: int | None) -> tuple[int, bool]:
     """Bump the license's version (taking its row lock); return it and whether `seen` was old."""
     version = db.session.execute(
-        update(License).where(License.id == license_id)
-        .values(version=License.version + 1).returning(License.version)
+        update(License)
+        .where(License.id == license_id)
+        .values(version=License.version + 1)
+        .returning(License.version)
     ).scalar_one_or_none()
     if version is None:
         raise TagError("This license no longer exists: it was removed by a synchronization.")

@@ -120,16 +120,27 @@ def build_tree(scope: Scope) -> LicenseTree:
 
 def _build_tree(scope: Scope) -> LicenseTree:
     rows = db.session.execute(
-        select(Company.id, Company.parent_id, Company.name, Company.entity_type,
-               Company.in_license_tree, Company.unlinked_at.is_not(None))
-        .where(scope.covers(Company.id))
+        select(
+            Company.id,
+            Company.parent_id,
+            Company.name,
+            Company.entity_type,
+            Company.in_license_tree,
+            Company.unlinked_at.is_not(None),
+        ).where(scope.covers(Company.id))
     ).all()
     counts = license_counts(scope)
     parent_of = {row[0]: row[1] for row in rows}
     totals = _subtree_totals(parent_of, counts)
     nodes = {
-        company_id: TreeNode(company_id, name, entity_type, bool(unlinked),
-                             counts.get(company_id, 0), totals.get(company_id, 0))
+        company_id: TreeNode(
+            company_id,
+            name,
+            entity_type,
+            bool(unlinked),
+            counts.get(company_id, 0),
+            totals.get(company_id, 0),
+        )
         for company_id, _, name, entity_type, in_tree, unlinked in rows
         if in_tree
     }

@@ -51,8 +51,12 @@ def index():
     filters = current_filters()
     scope = current_scope()
     page = license_page(filters, scope)
-    context = {"filters": filters, "page": page, "statuses": STATUSES,
-               "pool_removal": pool_removal_urls(page.rows)}
+    context = {
+        "filters": filters,
+        "page": page,
+        "statuses": STATUSES,
+        "pool_removal": pool_removal_urls(page.rows),
+    }
     if wants_fragment():
         response = Response(render_template("licenses/_table.html", oob=True, **context))
         if htmx.trigger != "license-table":  # not the table refreshing itself after a sync
@@ -60,9 +64,14 @@ def index():
             response.headers["HX-Push-Url"] = url_for("licenses.index", **filters.args())
     else:
         tree = build_tree(scope)
-        response = Response(render_template(
-            "licenses/index.html", tree=tree, open_ids=tree.open_ids(filters.company), **context,
-        ))
+        response = Response(
+            render_template(
+                "licenses/index.html",
+                tree=tree,
+                open_ids=tree.open_ids(filters.company),
+                **context,
+            )
+        )
     response.vary.add("HX-Request")
     return response
 
@@ -74,10 +83,14 @@ def tree():
     if not wants_fragment():
         return redirect(url_for("licenses.index", **filters.args()))
     license_tree = build_tree(current_scope())
-    response = Response(render_template(
-        "licenses/_tree.html", tree=license_tree, filters=filters,
-        open_ids=license_tree.open_ids(filters.company),
-    ))
+    response = Response(
+        render_template(
+            "licenses/_tree.html",
+            tree=license_tree,
+            filters=filters,
+            open_ids=license_tree.open_ids(filters.company),
+        )
+    )
     response.vary.add("HX-Request")
     return response
 
@@ -90,10 +103,15 @@ def tree_children(company_id: int):
         return redirect(url_for("licenses.index", company=company_id))
     license_tree = build_tree(current_scope())
     node = license_tree.nodes.get(company_id)
-    response = Response(render_template(
-        "licenses/_tree_children.html", nodes=node.children if node else [], tree=license_tree,
-        filters=LicenseFilters(), open_ids=set(),
-    ))
+    response = Response(
+        render_template(
+            "licenses/_tree_children.html",
+            nodes=node.children if node else [],
+            tree=license_tree,
+            filters=LicenseFilters(),
+            open_ids=set(),
+        )
+    )
     response.vary.add("HX-Request")
     return response
 
@@ -109,8 +127,9 @@ def tag_options():
     """The tag suggestions (a datalist) for the tag inputs, loaded after the page."""
     if not wants_fragment():
         return redirect(url_for("tags.index"))
-    response = Response(render_template("licenses/_tag_options.html",
-                                        tag_names=tag_names(current_scope())))
+    response = Response(
+        render_template("licenses/_tag_options.html", tag_names=tag_names(current_scope()))
+    )
     response.vary.add("HX-Request")
     return response
 
@@ -134,8 +153,8 @@ def tag_names(scope: Scope) -> list[str]:
     return list(db.session.scalars(statement))
 
 
-bp.add_url_rule("/licenses/<int:license_id>/tags", "add_tag", tag_views.add_tag,
-                methods=["POST"])
-bp.add_url_rule("/licenses/<int:license_id>/tags/remove", "remove_tag", tag_views.remove_tag,
-                methods=["POST"])
+bp.add_url_rule("/licenses/<int:license_id>/tags", "add_tag", tag_views.add_tag, methods=["POST"])
+bp.add_url_rule(
+    "/licenses/<int:license_id>/tags/remove", "remove_tag", tag_views.remove_tag, methods=["POST"]
+)
 bp.add_url_rule("/licenses/tags", "bulk_tags", tag_views.bulk_tags, methods=["POST"])

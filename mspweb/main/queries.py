@@ -20,9 +20,7 @@ def dashboard_summary() -> dict:
             func.count(License.id).filter(License.usage > License.quantity),
         ).where(scope.covers(License.company_id))
     ).one()
-    companies = db.session.scalar(
-        select(func.count(Company.id)).where(scope.covers(Company.id))
-    )
+    companies = db.session.scalar(select(func.count(Company.id)).where(scope.covers(Company.id)))
     summary = {
         "licenses": licenses[0],
         "units": licenses[1],

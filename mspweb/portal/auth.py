@@ -56,8 +56,9 @@ def _parse_token(payload: Any, call: str, sent_at: float) -> _Token:
         if answer.get("expiresIn") is not None:
             lifetime = float(parsing.integer(answer, "expiresIn", call))
     except ResponseShapeError as exc:
-        raise PortalProtocolError(f"{call}: the portal's answer has the wrong shape: {exc}",
-                                  call=call) from None
+        raise PortalProtocolError(
+            f"{call}: the portal's answer has the wrong shape: {exc}", call=call
+        ) from None
     if not access or lifetime <= 0:
         raise PortalProtocolError(f"{call}: the portal's answer holds no usable token", call=call)
     return _Token(access, refresh or None, lifetime, sent_at + lifetime)
@@ -89,8 +90,9 @@ class PortalConnection:
         except TokenRejected as exc:
             self._token = None
             message = NO_LONGER_VALID if self._ever_logged_in else REJECTED_AT_LOGIN
-            raise PortalAuthError(message, call="Token/Get", status=exc.status,
-                                  code=exc.code, sub_code=exc.sub_code) from None
+            raise PortalAuthError(
+                message, call="Token/Get", status=exc.status, code=exc.code, sub_code=exc.sub_code
+            ) from None
         self._token = _parse_token(payload, "Token/Get", sent_at)
         self._ever_logged_in = True
         self.stats.logins += 1

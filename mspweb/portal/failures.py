@@ -104,20 +104,24 @@ class Transient:
         ``next_wait``/``budget`` are given when the wait before another attempt would have
         gone past ``max_total_wait``.
         """
-        details = {"call": call, "status": self.status, "code": self.code,
-                   "sub_code": self.sub_code}
+        details = {
+            "call": call,
+            "status": self.status,
+            "code": self.code,
+            "sub_code": self.sub_code,
+        }
         tried = f"tried {_times(attempts)}"
         if next_wait is not None and budget is not None:
-            tried += (f"; waiting {next_wait:.3g} s more would go past the {budget:g} s"
-                      " allowed for one call")
+            tried += (
+                f"; waiting {next_wait:.3g} s more would go past the {budget:g} s"
+                " allowed for one call"
+            )
         if self.kind == "not_json":
             return PortalProtocolError(
                 f"{call}: the portal's answer was not valid JSON ({tried})", **details
             )
         if self.kind == "timeout":
-            return PortalUnavailable(
-                f"{call}: the portal at {url} timed out ({tried})", **details
-            )
+            return PortalUnavailable(f"{call}: the portal at {url} timed out ({tried})", **details)
         if self.kind == "connect":
             return PortalUnavailable(
                 f"could not connect to {url} ({self.reason}; {tried})", **details

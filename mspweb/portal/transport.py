@@ -194,8 +194,9 @@ class Transport:
             return Transient("not_json", status=status)
         if status == 429 or status >= 500:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            return Transient("status", status=status, code=code, sub_code=sub_code,
-                             retry_after=retry_after)
+            return Transient(
+                "status", status=status, code=code, sub_code=sub_code, retry_after=retry_after
+            )
         if status == 401:
             raise TokenRejected(f"{call}: the portal answered 401 Unauthorized", **details)
         if status == 403:
@@ -218,8 +219,10 @@ class Transport:
 def _never_connected(exc: BaseException) -> bool:
     """Whether a ``ConnectionError`` happened before the connection was made."""
     text = str(exc)
-    return "NewConnectionError" in text or "NameResolutionError" in text or (
-        "Failed to establish a new connection" in text
+    return (
+        "NewConnectionError" in text
+        or "NameResolutionError" in text
+        or ("Failed to establish a new connection" in text)
     )
 
 
@@ -242,4 +245,3 @@ def _connection_reason(exc: BaseException) -> str:
         if needle in text:
             return reason
     return "connection failed"
-

@@ -9,5 +9,4 @@ from .app import create_app
 from .state import Sandbox, SandboxConfig
 from .world import DEMO_ACCOUNTS, MAIN_ACCOUNT, DemoAccount
 
-__all__ = ["DEMO_ACCOUNTS", "MAIN_ACCOUNT", "DemoAccount", "Sandbox", "SandboxConfig",
-           "create_app"]
+__all__ = ["DEMO_ACCOUNTS", "MAIN_ACCOUNT", "DemoAccount", "Sandbox", "SandboxConfig", "create_app"]

@@ -13,8 +13,12 @@ from .generate import Builder
 from .world import Allocation, BusinessAccount, Site
 
 FABRIKAM_MSPS = ("Fabrikam Alpine", "Fabrikam Nordics", "Fabrikam Iberia", "Fabrikam Benelux")
-NORTHWIND_SITES = (("HQ Linz", None), ("Branch Vienna", None), ("Branch Graz", None),
-                   ("Warehouse Wels", "HQ Linz"))
+NORTHWIND_SITES = (
+    ("HQ Linz", None),
+    ("Branch Vienna", None),
+    ("Branch Graz", None),
+    ("Warehouse Wels", "HQ Linz"),
+)
 TAILSPIN_SITES = (("Seattle Office", None), ("Portland Warehouse", None), ("Remote Staff", None))
 
 
@@ -27,14 +31,21 @@ def build_fixed_msp_accounts(builder: Builder, parent_id: str) -> None:
 
 def _build_fabrikam(builder: Builder, parent_id: str) -> None:
     rng = builder.rng("fabrikam")
-    root = builder.company(rng, "Fabrikam Holdings", 1004, parent_id,
-                           email="noc@fabrikam.example", custom_identifier="FAB")
+    root = builder.company(
+        rng,
+        "Fabrikam Holdings",
+        1004,
+        parent_id,
+        email="noc@fabrikam.example",
+        custom_identifier="FAB",
+    )
     builder.user("fabrikam", "Fabian", "Rikam", msp_root_id=root.id)
     owners = [root, root]
     names = iter(catalog.company_name(5000 + i) for i in range(100))
     for number, msp_name in enumerate(FABRIKAM_MSPS):
-        msp = builder.company(rng, msp_name, 1006, root.id,
-                              access="Read" if number == 2 else "Write")
+        msp = builder.company(
+            rng, msp_name, 1006, root.id, access="Read" if number == 2 else "Write"
+        )
         owners += [msp, msp]
         for index in range(5):
             customer = builder.company(rng, next(names), 1007, msp.id)
@@ -50,28 +61,32 @@ def _build_fabrikam(builder: Builder, parent_id: str) -> None:
 
 def _build_adatum(builder: Builder, parent_id: str) -> None:
     rng = builder.rng("adatum")
-    root = builder.company(rng, "Adatum Services", 1005, parent_id, access="NoAccess",
-                           email="it@adatum.example")
+    root = builder.company(
+        rng, "Adatum Services", 1005, parent_id, access="NoAccess", email="it@adatum.example"
+    )
     builder.user("adatum", "Ada", "Tum", msp_root_id=root.id)
     for index in range(4):
-        customer = builder.company(rng, catalog.company_name(6000 + index), 1007, root.id,
-                                   access="NoAccess")
+        customer = builder.company(
+            rng, catalog.company_name(6000 + index), 1007, root.id, access="NoAccess"
+        )
         for _ in range(3):
             builder.license(rng, company_id=customer.id)
 
 
 def _build_litware(builder: Builder, parent_id: str) -> None:
     rng = builder.rng("litware")
-    root = builder.company(rng, "Litware MSP", 1005, parent_id, access="NoAccess",
-                           email="it@litware.example")
+    root = builder.company(
+        rng, "Litware MSP", 1005, parent_id, access="NoAccess", email="it@litware.example"
+    )
     builder.user("litware", "Lit", "Ware", msp_root_id=root.id)
     for _ in range(2):
         builder.license(rng, company_id=root.id)
     for index in range(5):
         readable = index == 2
         name = "Lucerne Publishing" if readable else catalog.company_name(7000 + index)
-        customer = builder.company(rng, name, 1007, root.id,
-                                   access="Read" if readable else "NoAccess")
+        customer = builder.company(
+            rng, name, 1007, root.id, access="Read" if readable else "NoAccess"
+        )
         for _ in range(6 if readable else 3):
             builder.license(rng, company_id=customer.id)
 
@@ -84,8 +99,13 @@ def build_business_accounts(builder: Builder) -> None:
     builder.user("tailspin", "Tess", "Spin", business_id=tailspin.id)
 
 
-def _business(builder: Builder, part: str, name: str,
-              site_specs: tuple[tuple[str, str | None], ...], licenses: int) -> BusinessAccount:
+def _business(
+    builder: Builder,
+    part: str,
+    name: str,
+    site_specs: tuple[tuple[str, str | None], ...],
+    licenses: int,
+) -> BusinessAccount:
     rng = builder.rng(part)
     account = BusinessAccount(id=builder.guid(rng), name=name)
     builder.world.businesses[account.id] = account
@@ -94,12 +114,16 @@ def _business(builder: Builder, part: str, name: str,
         parent = by_name[parent_name].id if parent_name else None
         by_name[site_name] = Site(id=builder.guid(rng), name=site_name, parent_site_id=parent)
         account.sites.append(by_name[site_name])
-    showcase = ({"state": 3}, {"trial": True, "quantity": 10, "usage": 4, "trial_expiration": 7,
-                 "expiration": None},
-                {"expiration": 5}, {"quantity": 20, "usage": 26})
+    showcase = (
+        {"state": 3},
+        {"trial": True, "quantity": 10, "usage": 4, "trial_expiration": 7, "expiration": None},
+        {"expiration": 5},
+        {"quantity": 20, "usage": 26},
+    )
     for index in range(licenses):
-        item = builder.license(rng, showcase[index] if index < len(showcase) else None,
-                               business_id=account.id)
+        item = builder.license(
+            rng, showcase[index] if index < len(showcase) else None, business_id=account.id
+        )
         targets: list[str | None] = [site.id for site in account.sites]
         targets.append(None)
         count = 1 if index % 5 == 4 else rng.randint(1, len(targets))
@@ -108,8 +132,9 @@ def _business(builder: Builder, part: str, name: str,
     return account
 
 
-def split_units(rng: random.Random, quantity: int, usage: int,
-                site_ids: list[str | None]) -> list[Allocation]:
+def split_units(
+    rng: random.Random, quantity: int, usage: int, site_ids: list[str | None]
+) -> list[Allocation]:
     """Split ``quantity`` and ``usage`` among ``site_ids``; the parts add up to the totals."""
     cuts_q = sorted(rng.randint(0, quantity) for _ in range(len(site_ids) - 1))
     quantities = [b - a for a, b in zip([0, *cuts_q], [*cuts_q, quantity], strict=True)]
@@ -120,7 +145,9 @@ def split_units(rng: random.Random, quantity: int, usage: int,
         used = left if last else min(left, rng.randint(0, part))
         usages.append(used)
         left -= used
-    allocations = [Allocation(site_id=site_id, quantity=q, usage=u)
-                   for site_id, q, u in zip(site_ids, quantities, usages, strict=True)]
+    allocations = [
+        Allocation(site_id=site_id, quantity=q, usage=u)
+        for site_id, q, u in zip(site_ids, quantities, usages, strict=True)
+    ]
     kept = [part for part in allocations if part.quantity or part.usage]
     return kept or allocations[-1:]

@@ -61,12 +61,19 @@ def _user(username: str | None) -> User:
 def info() -> ResponseReturnValue:
     """The sandbox's config, settings and demo accounts."""
     sandbox = current_sandbox()
-    return jsonify({"seed": sandbox.world.seed, "tokenLifetime": sandbox.token_lifetime,
-                    "rateLimit": sandbox.limiter.per_second, "pastEnd": sandbox.past_end,
-                    "sendExpiresIn": sandbox.send_expires_in,
-                    "accounts": {key: {"username": a.username, "password": a.password,
-                                       "portals": list(a.portals)}
-                                 for key, a in DEMO_ACCOUNTS.items()}})
+    return jsonify(
+        {
+            "seed": sandbox.world.seed,
+            "tokenLifetime": sandbox.token_lifetime,
+            "rateLimit": sandbox.limiter.per_second,
+            "pastEnd": sandbox.past_end,
+            "sendExpiresIn": sandbox.send_expires_in,
+            "accounts": {
+                key: {"username": a.username, "password": a.password, "portals": list(a.portals)}
+                for key, a in DEMO_ACCOUNTS.items()
+            },
+        }
+    )
 
 
 @bp.post("/reset")
@@ -75,8 +82,13 @@ def reset() -> ResponseReturnValue:
     body = _body()
     overrides = {k: body[k] for k in ("seed", "companies", "licenses") if k in body}
     current_sandbox().reset(**overrides)
-    return jsonify({"seed": world().seed, "companies": len(world().companies),
-                    "licenses": len(world().licenses)})
+    return jsonify(
+        {
+            "seed": world().seed,
+            "companies": len(world().companies),
+            "licenses": len(world().licenses),
+        }
+    )
 
 
 @bp.get("/faults")
@@ -125,8 +137,9 @@ def settings() -> ResponseReturnValue:
 def revoke_tokens() -> ResponseReturnValue:
     """Revoke every token of ``username``."""
     user = _user(_body().get("username"))
-    return jsonify({"username": user.username,
-                    "revoked": current_sandbox().tokens.revoke(user.username)})
+    return jsonify(
+        {"username": user.username, "revoked": current_sandbox().tokens.revoke(user.username)}
+    )
 
 
 @bp.post("/users/password")
@@ -149,9 +162,18 @@ def stats() -> ResponseReturnValue:
 @bp.get("/users")
 def users() -> ResponseReturnValue:
     """Every login with the roots it opens."""
-    return jsonify([{"username": u.username, "password": u.password, "id": u.id,
-                     "mspRootId": u.msp_root_id, "businessId": u.business_id}
-                    for u in world().users.values()])
+    return jsonify(
+        [
+            {
+                "username": u.username,
+                "password": u.password,
+                "id": u.id,
+                "mspRootId": u.msp_root_id,
+                "businessId": u.business_id,
+            }
+            for u in world().users.values()
+        ]
+    )
 
 
 @bp.get("/companies")
@@ -162,20 +184,30 @@ def companies() -> ResponseReturnValue:
         user = _user(request.args.get("username"))
         if user.msp_root_id is None:
             return jsonify([])
-        return jsonify([{"id": c.id, "name": c.name, "type": c.type, "parentId": c.parent_id,
-                         "status": c.status, "access": c.access, "email": c.email,
-                         "customIdentifier": c.custom_identifier,
-                         "licenseCount": len(c.license_keys), "children": list(c.children)}
-                        for c in map(the_world.companies.get,
-                                     the_world.subtree(user.msp_root_id))])
+        return jsonify(
+            [
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "type": c.type,
+                    "parentId": c.parent_id,
+                    "status": c.status,
+                    "access": c.access,
+                    "email": c.email,
+                    "customIdentifier": c.custom_identifier,
+                    "licenseCount": len(c.license_keys),
+                    "children": list(c.children),
+                }
+                for c in map(the_world.companies.get, the_world.subtree(user.msp_root_id))
+            ]
+        )
 
 
 @bp.post("/companies")
 def add_company() -> ResponseReturnValue:
     """Add a company: ``{"parent_id", "name", "type": 1007, ...}``."""
     body = _body()
-    return _change(mutations.add_company, body.pop("parent_id", None), body.pop("name", ""),
-                   **body)
+    return _change(mutations.add_company, body.pop("parent_id", None), body.pop("name", ""), **body)
 
 
 @bp.patch("/companies/<company_id>")
@@ -205,10 +237,21 @@ def licenses() -> ResponseReturnValue:
             user = _user(request.args.get("username"))
             if request.args.get("portal", "msp") == "business":
                 account = the_world.businesses.get(user.business_id or "")
-                return jsonify([business_license_json(the_world.licenses[k])
-                                for k in (account.license_keys if account else [])])
-            keys = [k for c in the_world.subtree(user.msp_root_id or "")
-                    for k in the_world.companies[c].license_keys] if user.msp_root_id else []
+                return jsonify(
+                    [
+                        business_license_json(the_world.licenses[k])
+                        for k in (account.license_keys if account else [])
+                    ]
+                )
+            keys = (
+                [
+                    k
+                    for c in the_world.subtree(user.msp_root_id or "")
+                    for k in the_world.companies[c].license_keys
+                ]
+                if user.msp_root_id
+                else []
+            )
         return jsonify([license_json(the_world.licenses[k], the_world) for k in keys])
 
 
@@ -237,9 +280,16 @@ def sites() -> ResponseReturnValue:
     account = world().businesses.get(user.business_id or "")
     if account is None:
         return jsonify(None)
-    return jsonify({"companyId": account.id, "name": account.name,
-                    "sites": [{"siteId": s.id, "name": s.name, "parentSiteId": s.parent_site_id}
-                              for s in account.sites]})
+    return jsonify(
+        {
+            "companyId": account.id,
+            "name": account.name,
+            "sites": [
+                {"siteId": s.id, "name": s.name, "parentSiteId": s.parent_site_id}
+                for s in account.sites
+            ],
+        }
+    )
 
 
 @bp.post("/sites")

@@ -96,7 +96,7 @@ def page(items: list, skip: int, take: int) -> list:
     if skip and skip >= len(items) and current_sandbox().past_end == "forbidden":
         raise ApiError(403, "No such page.")
     g.last_page = skip + take >= len(items)
-    return items[skip: skip + take]
+    return items[skip : skip + take]
 
 
 def rate_limit(credential: str) -> None:

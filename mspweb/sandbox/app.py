@@ -54,7 +54,7 @@ def _portal_call() -> tuple[str, str] | None:
     """``(portal, path)`` of the current request if it is a portal call."""
     for prefix, portal in PORTAL_PREFIXES.items():
         if request.path.startswith(prefix):
-            return portal, request.path[len(prefix):]
+            return portal, request.path[len(prefix) :]
     return None
 
 

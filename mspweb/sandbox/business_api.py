@@ -49,12 +49,20 @@ def business_call(
 def business_license_json(item: License) -> dict:
     """A business-portal license: the MSP fields without the customer, plus allocations."""
     return {
-        "publicLicenseKey": item.key, "productCode": item.product_code,
-        "productName": item.product_name, "quantity": item.quantity, "usage": item.usage,
-        "state": item.state, "trial": item.trial, "trialExpiration": item.trial_expiration,
-        "expiration": item.expiration, "lastUpdate": item.last_update,
-        "allocations": [{"siteId": part.site_id, "quantity": part.quantity, "usage": part.usage}
-                        for part in item.allocations],
+        "publicLicenseKey": item.key,
+        "productCode": item.product_code,
+        "productName": item.product_name,
+        "quantity": item.quantity,
+        "usage": item.usage,
+        "state": item.state,
+        "trial": item.trial,
+        "trialExpiration": item.trial_expiration,
+        "expiration": item.expiration,
+        "lastUpdate": item.last_update,
+        "allocations": [
+            {"siteId": part.site_id, "quantity": part.quantity, "usage": part.usage}
+            for part in item.allocations
+        ],
     }
 
 
@@ -74,8 +82,13 @@ def token_renew() -> ResponseReturnValue:
 @business_call
 def user_current(user: User, account: BusinessAccount) -> ResponseReturnValue:
     """The logged-in user and its company."""
-    return jsonify({"id": user.id, "email": user.username,
-                    "company": {"companyId": account.id, "name": account.name}})
+    return jsonify(
+        {
+            "id": user.id,
+            "email": user.username,
+            "company": {"companyId": account.id, "name": account.name},
+        }
+    )
 
 
 @bp.post("/Site/List")
@@ -83,9 +96,15 @@ def user_current(user: User, account: BusinessAccount) -> ResponseReturnValue:
 def site_list(user: User, account: BusinessAccount) -> ResponseReturnValue:
     """The company's sites, paged."""
     skip, take = paging(json_body())
-    return jsonify({"sites": [
-        {"siteId": site.id, "name": site.name, "parentSiteId": site.parent_site_id}
-        for site in page(account.sites, skip, take)], "totalCount": len(account.sites)})
+    return jsonify(
+        {
+            "sites": [
+                {"siteId": site.id, "name": site.name, "parentSiteId": site.parent_site_id}
+                for site in page(account.sites, skip, take)
+            ],
+            "totalCount": len(account.sites),
+        }
+    )
 
 
 @bp.post("/Search/Licenses")
@@ -94,6 +113,12 @@ def search_licenses(user: User, account: BusinessAccount) -> ResponseReturnValue
     """The company's licenses with their allocations, paged."""
     skip, take = paging(json_body())
     licenses = world().licenses
-    return jsonify({"search": [business_license_json(licenses[key])
-                               for key in page(account.license_keys, skip, take)],
-                    "totalCount": len(account.license_keys)})
+    return jsonify(
+        {
+            "search": [
+                business_license_json(licenses[key])
+                for key in page(account.license_keys, skip, take)
+            ],
+            "totalCount": len(account.license_keys),
+        }
+    )

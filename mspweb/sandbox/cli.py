@@ -24,36 +24,90 @@ def _fault_specs(ctx: click.Context, param: click.Parameter, values: tuple[str, 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5050, show_default=True, type=int)
-@click.option("--companies", default=DEFAULT_COMPANIES, show_default=True, type=int,
-              help="Companies in the main demo account's tree (root included).")
-@click.option("--licenses", default=DEFAULT_LICENSES, show_default=True, type=int,
-              help="MSP-portal licenses of the main demo account.")
+@click.option(
+    "--companies",
+    default=DEFAULT_COMPANIES,
+    show_default=True,
+    type=int,
+    help="Companies in the main demo account's tree (root included).",
+)
+@click.option(
+    "--licenses",
+    default=DEFAULT_LICENSES,
+    show_default=True,
+    type=int,
+    help="MSP-portal licenses of the main demo account.",
+)
 @click.option("--seed", default=DEFAULT_SEED, show_default=True, type=int)
-@click.option("--enable-admin", is_flag=True, default=None,
-              help="Serve the test-only /_sandbox admin endpoint (or SANDBOX_ADMIN=1).")
-@click.option("--rate-limit", type=float, default=None,
-              help="Calls per second per credential; beyond it, 429 with Retry-After.")
-@click.option("--token-lifetime", default=DEFAULT_TOKEN_LIFETIME, show_default=True, type=int,
-              help="Seconds an access token lives (expiresIn).")
-@click.option("--past-end", type=click.Choice(["empty", "forbidden"]), default="empty",
-              show_default=True, help="A page past the end: empty, or 403 code 99/1.")
-@click.option("--no-expires-in", is_flag=True,
-              help="Answer tokens without expiresIn (clients must assume 60 s).")
-@click.option("--fault", "faults", multiple=True, callback=_fault_specs,
-              help="A fault rule: JSON or kind=status,status=503,path=Search/Licenses,count=2")
+@click.option(
+    "--enable-admin",
+    is_flag=True,
+    default=None,
+    help="Serve the test-only /_sandbox admin endpoint (or SANDBOX_ADMIN=1).",
+)
+@click.option(
+    "--rate-limit",
+    type=float,
+    default=None,
+    help="Calls per second per credential; beyond it, 429 with Retry-After.",
+)
+@click.option(
+    "--token-lifetime",
+    default=DEFAULT_TOKEN_LIFETIME,
+    show_default=True,
+    type=int,
+    help="Seconds an access token lives (expiresIn).",
+)
+@click.option(
+    "--past-end",
+    type=click.Choice(["empty", "forbidden"]),
+    default="empty",
+    show_default=True,
+    help="A page past the end: empty, or 403 code 99/1.",
+)
+@click.option(
+    "--no-expires-in",
+    is_flag=True,
+    help="Answer tokens without expiresIn (clients must assume 60 s).",
+)
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    callback=_fault_specs,
+    help="A fault rule: JSON or kind=status,status=503,path=Search/Licenses,count=2",
+)
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
-def serve(host: str, port: int, companies: int, licenses: int, seed: int,
-          enable_admin: bool | None, rate_limit: float | None, token_lifetime: int,
-          past_end: str, no_expires_in: bool, faults: list[dict], quiet: bool) -> None:
+def serve(
+    host: str,
+    port: int,
+    companies: int,
+    licenses: int,
+    seed: int,
+    enable_admin: bool | None,
+    rate_limit: float | None,
+    token_lifetime: int,
+    past_end: str,
+    no_expires_in: bool,
+    faults: list[dict],
+    quiet: bool,
+) -> None:
     """Serve both portals (/msp and /business) from a generated world."""
     from .app import create_app
     from .server import make_sandbox_server
 
     started = time.perf_counter()
-    config = SandboxConfig(seed=seed, companies=companies, licenses=licenses,
-                           token_lifetime=token_lifetime, rate_limit=rate_limit,
-                           past_end=past_end, send_expires_in=not no_expires_in,
-                           enable_admin=enable_admin, faults=faults)
+    config = SandboxConfig(
+        seed=seed,
+        companies=companies,
+        licenses=licenses,
+        token_lifetime=token_lifetime,
+        rate_limit=rate_limit,
+        past_end=past_end,
+        send_expires_in=not no_expires_in,
+        enable_admin=enable_admin,
+        faults=faults,
+    )
     try:
         app = create_app(config)
     except FaultRuleError as error:
@@ -61,9 +115,11 @@ def serve(host: str, port: int, companies: int, licenses: int, seed: int,
     server = make_sandbox_server(app, host, port, quiet=quiet)
     world = app.extensions["sandbox"].world
     root = f"http://{host}:{server.port}"
-    click.echo(f"Sandbox portals ready in {time.perf_counter() - started:.2f} s "
-               f"(seed {seed}: {len(world.companies)} companies, "
-               f"{len(world.licenses)} licenses)")
+    click.echo(
+        f"Sandbox portals ready in {time.perf_counter() - started:.2f} s "
+        f"(seed {seed}: {len(world.companies)} companies, "
+        f"{len(world.licenses)} licenses)"
+    )
     click.echo(f"  MSP portal:      {root}/msp")
     click.echo(f"  business portal: {root}/business")
     admin = "on" if config.admin_enabled() else "off (--enable-admin or SANDBOX_ADMIN=1)"

@@ -21,18 +21,25 @@ class SandboxControlError(RuntimeError):
 class SandboxControl:
     """Drive a running sandbox: faults, settings, mutations and read helpers."""
 
-    def __init__(self, url: str, session: requests.Session | None = None,
-                 timeout: float = 30.0) -> None:
+    def __init__(
+        self, url: str, session: requests.Session | None = None, timeout: float = 30.0
+    ) -> None:
         self.url = url.rstrip("/")
         self.session = session or requests.Session()
         self.timeout = timeout
 
     def _call(self, method: str, path: str, json: Any = None, **params: Any) -> Any:
-        response = self.session.request(method, f"{self.url}/_sandbox/{path}", json=json,
-                                        params=params or None, timeout=self.timeout)
+        response = self.session.request(
+            method,
+            f"{self.url}/_sandbox/{path}",
+            json=json,
+            params=params or None,
+            timeout=self.timeout,
+        )
         if response.status_code >= 400:
-            raise SandboxControlError(f"{method} /_sandbox/{path}: {response.status_code} "
-                                      f"{response.text}")
+            raise SandboxControlError(
+                f"{method} /_sandbox/{path}: {response.status_code} {response.text}"
+            )
         return response.json()
 
     @staticmethod
@@ -91,8 +98,9 @@ class SandboxControl:
 
     def set_password(self, username: str, password: str) -> dict:
         """Change a user's password (its tokens stay valid: revoke them too if needed)."""
-        return self._call("POST", "users/password",
-                          {"username": self._username(username), "password": password})
+        return self._call(
+            "POST", "users/password", {"username": self._username(username), "password": password}
+        )
 
     # -- mutations ----------------------------------------------------------------------
     def rename_company(self, company_id: str, name: str) -> dict:
@@ -105,8 +113,9 @@ class SandboxControl:
 
     def add_company(self, parent_id: str, name: str, type: int = 1007, **fields: Any) -> dict:
         """Add a company under ``parent_id``; returns ``{"id"}``."""
-        return self._call("POST", "companies",
-                          {"parent_id": parent_id, "name": name, "type": type, **fields})
+        return self._call(
+            "POST", "companies", {"parent_id": parent_id, "name": name, "type": type, **fields}
+        )
 
     def remove_company(self, company_id: str) -> dict:
         """Remove a company and its subtree; returns ``{"id", "removed", "licensesRemoved"}``."""
@@ -129,8 +138,11 @@ class SandboxControl:
 
     def add_site(self, business_id: str, name: str, parent_site_id: str | None = None) -> dict:
         """Add a site to a business account; returns ``{"siteId"}``."""
-        return self._call("POST", "sites", {"business_id": business_id, "name": name,
-                                            "parent_site_id": parent_site_id})
+        return self._call(
+            "POST",
+            "sites",
+            {"business_id": business_id, "name": name, "parent_site_id": parent_site_id},
+        )
 
     # -- read helpers -------------------------------------------------------------------
     def users(self) -> list[dict]:
@@ -149,8 +161,9 @@ class SandboxControl:
         """The root company of a user's MSP-portal tree."""
         return self.companies(username)[0]
 
-    def licenses(self, username: str = "northwind", portal: str = "msp",
-                 company_id: str | None = None) -> list[dict]:
+    def licenses(
+        self, username: str = "northwind", portal: str = "msp", company_id: str | None = None
+    ) -> list[dict]:
         """Every license of a user on a portal (readable or not), or of one company."""
         if company_id is not None:
             return self._call("GET", "licenses", company_id=company_id)

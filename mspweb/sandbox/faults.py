@@ -63,8 +63,9 @@ class FaultRule:
             raise FaultRuleError(str(error)) from None
         if rule.kind not in KINDS:
             raise FaultRuleError(f"kind must be one of {', '.join(KINDS)}")
-        if rule.kind == "status" and not (isinstance(rule.status, int) and
-                                          400 <= rule.status <= 599):
+        if rule.kind == "status" and not (
+            isinstance(rule.status, int) and 400 <= rule.status <= 599
+        ):
             raise FaultRuleError("kind 'status' needs a status between 400 and 599")
         if rule.portal not in (None, *PORTALS):
             raise FaultRuleError("portal must be 'msp', 'business' or null")

@@ -53,8 +53,9 @@ class Builder:
         """ISO date ``offset`` days from today."""
         return (self.today + timedelta(days=offset)).isoformat()
 
-    def company(self, rng: random.Random, name: str, type_: int, parent_id: str | None,
-                **fields) -> Company:
+    def company(
+        self, rng: random.Random, name: str, type_: int, parent_id: str | None, **fields
+    ) -> Company:
         """Create a company under ``parent_id`` and index it."""
         company_id = self.guid(rng)
         fields.setdefault("email", catalog.email_for(name, f"c{len(self.world.companies)}"))
@@ -81,16 +82,28 @@ class Builder:
         if rng.random() < 0.06:
             usage = quantity + rng.randint(1, max(1, quantity // 5))
         state = rng.choices((1, 4, 0, 2, 3), weights=(80, 6, 3, 4, 7))[0]
-        fields = {"product_code": code, "product_name": name, "quantity": quantity,
-                  "usage": usage, "state": state, "trial": False, "trial_expiration": None,
-                  "expiration": None}
+        fields = {
+            "product_code": code,
+            "product_name": name,
+            "quantity": quantity,
+            "usage": usage,
+            "state": state,
+            "trial": False,
+            "trial_expiration": None,
+            "expiration": None,
+        }
         if rng.random() < 0.08:
-            fields.update(trial=True, quantity=25, usage=min(usage, 25),
-                          trial_expiration=self.day(rng.randint(-5, 30)))
+            fields.update(
+                trial=True,
+                quantity=25,
+                usage=min(usage, 25),
+                trial_expiration=self.day(rng.randint(-5, 30)),
+            )
         elif rng.random() < 0.35:
             fields["expiration"] = self.day(rng.randint(-60, 730))
         stamp = datetime.combine(self.today, time()) - timedelta(
-            days=rng.randint(0, 30), seconds=rng.randint(0, 86399))
+            days=rng.randint(0, 30), seconds=rng.randint(0, 86399)
+        )
         fields["last_update"] = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
         return fields
 
@@ -111,9 +124,14 @@ class Builder:
     def user(self, account: str, first_name: str, last_name: str, **roots) -> User:
         """Create the login of demo account ``account`` (a key of DEMO_ACCOUNTS)."""
         demo = DEMO_ACCOUNTS[account]
-        user = User(username=demo.username, password=demo.password,
-                    id=self.guid(self.rng(f"user:{account}")), first_name=first_name,
-                    last_name=last_name, **roots)
+        user = User(
+            username=demo.username,
+            password=demo.password,
+            id=self.guid(self.rng(f"user:{account}")),
+            first_name=first_name,
+            last_name=last_name,
+            **roots,
+        )
         self.world.users[user.username] = user
         return user
 
@@ -121,18 +139,31 @@ class Builder:
 def build_northwind_msp(builder: Builder, parent_id: str, companies: int, licenses: int) -> None:
     """The main demo account's MSP-portal tree: root plus ``companies - 1`` customers."""
     rng = builder.rng("northwind")
-    root = builder.company(rng, "Northwind MSP", 1005, parent_id, email="ops@northwind.example",
-                           custom_identifier="NW-ROOT")
+    root = builder.company(
+        rng,
+        "Northwind MSP",
+        1005,
+        parent_id,
+        email="ops@northwind.example",
+        custom_identifier="NW-ROOT",
+    )
     builder.user("northwind", "Nora", "Wind", msp_root_id=root.id)
     customers = []
     for index in range(max(0, companies - 1)):
         special = index < len(catalog.SPECIAL_NAMES)
         name = catalog.SPECIAL_NAMES[index] if special else catalog.company_name(index)
         status = 2 if index % 17 == 16 else 3 if index % 23 == 22 else 1
-        customers.append(builder.company(
-            rng, name, 1007, root.id, status=status,
-            access="Read" if rng.random() < 0.2 else "Write",
-            custom_identifier=f"NW-{index + 1:04d}" if rng.random() < 0.5 else None))
+        customers.append(
+            builder.company(
+                rng,
+                name,
+                1007,
+                root.id,
+                status=status,
+                access="Read" if rng.random() < 0.2 else "Write",
+                custom_identifier=f"NW-{index + 1:04d}" if rng.random() < 0.5 else None,
+            )
+        )
     unlicensed = {i for i in range(len(customers)) if i % 10 == 9}
     if not unlicensed and len(customers) >= 2:
         unlicensed = {len(customers) - 1}
@@ -147,8 +178,12 @@ def build_northwind_msp(builder: Builder, parent_id: str, companies: int, licens
         builder.license(rng, extra, company_id=owner.id)
 
 
-def build_world(seed: int = DEFAULT_SEED, companies: int = DEFAULT_COMPANIES,
-                licenses: int = DEFAULT_LICENSES, today: date | None = None) -> World:
+def build_world(
+    seed: int = DEFAULT_SEED,
+    companies: int = DEFAULT_COMPANIES,
+    licenses: int = DEFAULT_LICENSES,
+    today: date | None = None,
+) -> World:
     """Generate the whole sandbox world; the same arguments always give the same world."""
     from .accounts import build_business_accounts, build_fixed_msp_accounts
 
@@ -156,8 +191,9 @@ def build_world(seed: int = DEFAULT_SEED, companies: int = DEFAULT_COMPANIES,
     builder = Builder(world, today or date.today())
     rng = builder.rng("top")
     hq = builder.company(rng, "ESET HQ", 1001, None, email="hq@vendor.example")
-    distributor = builder.company(rng, "Contoso Distribution", 1002, hq.id,
-                                  email="sales@contoso.example")
+    distributor = builder.company(
+        rng, "Contoso Distribution", 1002, hq.id, email="sales@contoso.example"
+    )
     builder.user("contoso", "Conrad", "Distri", msp_root_id=distributor.id)
     build_northwind_msp(builder, distributor.id, companies, licenses)
     build_fixed_msp_accounts(builder, distributor.id)

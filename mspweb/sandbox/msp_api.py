@@ -48,19 +48,25 @@ def license_json(item: License, the_world: World) -> dict:
     """An MSP-portal license as the contract spells it."""
     company = the_world.companies[item.company_id]
     return {
-        "publicLicenseKey": item.key, "customerId": company.id, "customerName": company.name,
-        "productCode": item.product_code, "productName": item.product_name,
-        "quantity": item.quantity, "usage": item.usage, "state": item.state,
-        "trial": item.trial, "trialExpiration": item.trial_expiration,
-        "expiration": item.expiration, "lastUpdate": item.last_update,
+        "publicLicenseKey": item.key,
+        "customerId": company.id,
+        "customerName": company.name,
+        "productCode": item.product_code,
+        "productName": item.product_name,
+        "quantity": item.quantity,
+        "usage": item.usage,
+        "state": item.state,
+        "trial": item.trial,
+        "trialExpiration": item.trial_expiration,
+        "expiration": item.expiration,
+        "lastUpdate": item.last_update,
     }
 
 
 def _company_in_tree(user: User, company_id: str) -> Company:
     """The company ``company_id`` if it is in the user's tree; 404 otherwise."""
     the_world = world()
-    if company_id not in the_world.companies or not the_world.in_tree(company_id,
-                                                                        user.msp_root_id):
+    if company_id not in the_world.companies or not the_world.in_tree(company_id, user.msp_root_id):
         raise ApiError(404, "No such company.")
     return the_world.companies[company_id]
 
@@ -82,9 +88,15 @@ def token_renew() -> ResponseReturnValue:
 def user_current(user: User) -> ResponseReturnValue:
     """The logged-in user and the company at the root of its tree."""
     root = world().companies[user.msp_root_id]
-    return jsonify({"id": user.id, "email": user.username, "firstName": user.first_name,
-                    "lastName": user.last_name,
-                    "company": {"companyId": root.id, "name": root.name, "type": root.type}})
+    return jsonify(
+        {
+            "id": user.id,
+            "email": user.username,
+            "firstName": user.first_name,
+            "lastName": user.last_name,
+            "company": {"companyId": root.id, "name": root.name, "type": root.type},
+        }
+    )
 
 
 @bp.post("/Company/Children")
@@ -95,10 +107,22 @@ def company_children(user: User) -> ResponseReturnValue:
     company = _company_in_tree(user, string_field(body, "companyId"))
     skip, take = paging(body)
     children = [world().companies[child_id] for child_id in company.children]
-    return jsonify({"companies": [
-        {"publicId": child.id, "name": child.name, "type": child.type, "status": child.status,
-         "email": child.email, "access": child.access}
-        for child in page(children, skip, take)], "totalCount": len(children)})
+    return jsonify(
+        {
+            "companies": [
+                {
+                    "publicId": child.id,
+                    "name": child.name,
+                    "type": child.type,
+                    "status": child.status,
+                    "email": child.email,
+                    "access": child.access,
+                }
+                for child in page(children, skip, take)
+            ],
+            "totalCount": len(children),
+        }
+    )
 
 
 @bp.post("/Company/Detail")
@@ -107,9 +131,18 @@ def company_detail(user: User) -> ResponseReturnValue:
     """One company of the user's tree (``parentId`` null for the root)."""
     company = _company_in_tree(user, string_field(json_body(), "companyId"))
     parent_id = None if company.id == user.msp_root_id else company.parent_id
-    return jsonify({"id": company.id, "name": company.name, "type": company.type,
-                    "status": company.status, "email": company.email, "parentId": parent_id,
-                    "customIdentifier": company.custom_identifier, "access": company.access})
+    return jsonify(
+        {
+            "id": company.id,
+            "name": company.name,
+            "type": company.type,
+            "status": company.status,
+            "email": company.email,
+            "parentId": parent_id,
+            "customIdentifier": company.custom_identifier,
+            "access": company.access,
+        }
+    )
 
 
 @bp.post("/Search/Licenses")
@@ -132,15 +165,21 @@ def search_licenses(user: User) -> ResponseReturnValue:
         keys = company.license_keys
     if keyword:
         keys = [key for key in keys if _matches(the_world.licenses[key], keyword)]
-    return jsonify({"search": [license_json(the_world.licenses[key], the_world)
-                               for key in page(keys, skip, take)],
-                    "totalCount": len(keys)})
+    return jsonify(
+        {
+            "search": [
+                license_json(the_world.licenses[key], the_world) for key in page(keys, skip, take)
+            ],
+            "totalCount": len(keys),
+        }
+    )
 
 
 def _matches(item: License, keyword: str) -> bool:
     needle = keyword.casefold()
-    return any(needle in text.casefold()
-               for text in (item.product_code, item.product_name, item.key))
+    return any(
+        needle in text.casefold() for text in (item.product_code, item.product_name, item.key)
+    )
 
 
 @bp.post("/License/Detail")

@@ -11,8 +11,17 @@ from . import catalog
 from .world import ACCESS_LEVELS, ENTITY_TYPES, Allocation, Company, License, Site, World
 
 COMPANY_FIELDS = ("name", "status", "access", "email", "custom_identifier")
-LICENSE_FIELDS = ("quantity", "usage", "state", "trial", "trial_expiration", "expiration",
-                  "product_code", "product_name", "last_update")
+LICENSE_FIELDS = (
+    "quantity",
+    "usage",
+    "state",
+    "trial",
+    "trial_expiration",
+    "expiration",
+    "product_code",
+    "product_name",
+    "last_update",
+)
 
 
 class MutationError(ValueError):
@@ -53,14 +62,18 @@ def update_company(world: World, company_id: str, **fields: Any) -> dict:
     return {"id": company.id}
 
 
-def add_company(world: World, parent_id: str, name: str, type: int = 1007,
-                **fields: Any) -> dict:
+def add_company(world: World, parent_id: str, name: str, type: int = 1007, **fields: Any) -> dict:
     """Add a company under ``parent_id``; returns its id."""
     _company(world, parent_id)
     if type not in ENTITY_TYPES:
         raise MutationError(f"type must be one of {sorted(ENTITY_TYPES)}")
-    company = Company(id=str(uuid.uuid4()), name=name, type=type, parent_id=parent_id,
-                      email=catalog.email_for(name, "new"))
+    company = Company(
+        id=str(uuid.uuid4()),
+        name=name,
+        type=type,
+        parent_id=parent_id,
+        email=catalog.email_for(name, "new"),
+    )
     world.companies[company.id] = company
     world.companies[parent_id].children.append(company.id)
     if fields:
@@ -88,15 +101,21 @@ def remove_company(world: World, company_id: str) -> dict:
 
 def _allocations(raw: list[dict]) -> list[Allocation]:
     try:
-        return [Allocation(site_id=part.get("siteId", part.get("site_id")),
-                           quantity=int(part["quantity"]), usage=int(part.get("usage", 0)))
-                for part in raw]
+        return [
+            Allocation(
+                site_id=part.get("siteId", part.get("site_id")),
+                quantity=int(part["quantity"]),
+                usage=int(part.get("usage", 0)),
+            )
+            for part in raw
+        ]
     except (KeyError, TypeError, ValueError, AttributeError):
         raise MutationError("allocations: a list of {siteId, quantity, usage}") from None
 
 
-def add_license(world: World, company_id: str | None = None, business_id: str | None = None,
-                **fields: Any) -> dict:
+def add_license(
+    world: World, company_id: str | None = None, business_id: str | None = None, **fields: Any
+) -> dict:
     """Add a license to an MSP-portal company or to a business-portal account."""
     if (company_id is None) == (business_id is None):
         raise MutationError("give exactly one of company_id and business_id")
@@ -118,16 +137,23 @@ def add_license(world: World, company_id: str | None = None, business_id: str | 
     fields.setdefault("usage", 0)
     fields.setdefault("last_update", _now())
     allocations = fields.pop("allocations", None)
-    item = License(key=key, product_code=code, product_name=fields.pop("product_name"),
-                   quantity=fields.pop("quantity"), usage=fields.pop("usage"),
-                   company_id=company_id, business_id=business_id)
+    item = License(
+        key=key,
+        product_code=code,
+        product_name=fields.pop("product_name"),
+        quantity=fields.pop("quantity"),
+        usage=fields.pop("usage"),
+        company_id=company_id,
+        business_id=business_id,
+    )
     world.licenses[key] = item
     if company_id is not None:
         world.companies[company_id].license_keys.append(key)
     else:
         world.businesses[business_id].license_keys.append(key)
-        fields["allocations"] = allocations or [{"siteId": None, "quantity": item.quantity,
-                                                 "usage": item.usage}]
+        fields["allocations"] = allocations or [
+            {"siteId": None, "quantity": item.quantity, "usage": item.usage}
+        ]
     fields.pop("product_code")
     set_license(world, key, **fields)
     return {"publicLicenseKey": key}
@@ -170,15 +196,15 @@ def _rebalance(item: License) -> None:
 def remove_license(world: World, key: str) -> dict:
     """Remove a license from either portal."""
     item = world.licenses.pop(_license(world, key).key)
-    owner = (world.companies[item.company_id] if item.company_id
-             else world.businesses[item.business_id])
+    owner = (
+        world.companies[item.company_id] if item.company_id else world.businesses[item.business_id]
+    )
     owner.license_keys.remove(key)
     world.changed()
     return {"publicLicenseKey": key}
 
 
-def add_site(world: World, business_id: str, name: str,
-             parent_site_id: str | None = None) -> dict:
+def add_site(world: World, business_id: str, name: str, parent_site_id: str | None = None) -> dict:
     """Add a site to a business-portal account."""
     if business_id not in world.businesses:
         raise MutationError(f"no business account {business_id!r}", 404)

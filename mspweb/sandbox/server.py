@@ -73,8 +73,10 @@ class NoDelayRequestHandler(WSGIRequestHandler):
                     chunks.close()
         except Exception as error:  # the app failed: answer 500, like werkzeug does
             self.log_error("Error on request: %r", error)
-            outcome = {"status": "500 INTERNAL SERVER ERROR",
-                       "headers": [("Content-Type", "application/json")]}
+            outcome = {
+                "status": "500 INTERNAL SERVER ERROR",
+                "headers": [("Content-Type", "application/json")],
+            }
             body = b'{"code": 500, "subCode": 0, "message": "Internal server error."}'
         if body_stream is not None:
             body_stream.exhaust()
@@ -82,8 +84,7 @@ class NoDelayRequestHandler(WSGIRequestHandler):
 
     def _send(self, status: str, headers: list, body: bytes, transport: str | None) -> None:
         if transport == "reset":
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                       struct.pack("ii", 1, 0))
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
             self.connection.close()
             return
@@ -127,8 +128,9 @@ class RunningServer:
                 connection.shutdown(socket.SHUT_RDWR)
 
 
-def make_sandbox_server(app, host: str = "127.0.0.1", port: int = 5050,
-                        quiet: bool = False) -> BaseWSGIServer:
+def make_sandbox_server(
+    app, host: str = "127.0.0.1", port: int = 5050, quiet: bool = False
+) -> BaseWSGIServer:
     """A threaded server for ``app`` with the sandbox's request handler."""
     handler = type("SandboxRequestHandler", (NoDelayRequestHandler,), {"quiet": quiet})
     server = make_server(host, port, app, threaded=True, request_handler=handler)
@@ -136,11 +138,14 @@ def make_sandbox_server(app, host: str = "127.0.0.1", port: int = 5050,
     return server
 
 
-def run_in_thread(app, host: str = "127.0.0.1", port: int = 0,
-                  quiet: bool = True) -> RunningServer:
+def run_in_thread(app, host: str = "127.0.0.1", port: int = 0, quiet: bool = True) -> RunningServer:
     """Serve ``app`` in a daemon thread (``port=0``: a free port); returns the running server."""
     server = make_sandbox_server(app, host, port, quiet=quiet)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name=f"sandbox-{server.port}", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name=f"sandbox-{server.port}",
+        daemon=True,
+    )
     thread.start()
     return RunningServer(server=server, thread=thread, host=host, port=server.port)

@@ -26,8 +26,13 @@ MSP_PORTAL = "msp"
 BUSINESS_PORTAL = "business"
 
 ENTITY_TYPES = {
-    1001: "HQ", 1002: "Distributor", 1003: "Division", 1004: "MSP Manager", 1005: "MSP",
-    1006: "Managed MSP", 1007: "Customer",
+    1001: "HQ",
+    1002: "Distributor",
+    1003: "Division",
+    1004: "MSP Manager",
+    1005: "MSP",
+    1006: "Managed MSP",
+    1007: "Customer",
 }
 LICENSE_STATES = {0: "Error", 1: "Normal", 2: "Obsolete", 3: "Suspended", 4: "Warning"}
 ACCESS_LEVELS = ("Write", "Read", "NoAccess")
@@ -44,18 +49,36 @@ class DemoAccount:
 
 
 DEMO_ACCOUNTS: dict[str, DemoAccount] = {
-    "northwind": DemoAccount("msp@northwind.example", "northwind", ("msp", "business"),
-                             "mixed account: MSP Northwind MSP + business-portal sites"),
-    "fabrikam": DemoAccount("manager@fabrikam.example", "fabrikam", ("msp",),
-                            "MSP Manager with Managed MSPs and customers"),
-    "contoso": DemoAccount("distributor@contoso.example", "contoso", ("msp",),
-                           "Distributor: import refused (R01)"),
-    "adatum": DemoAccount("noread@adatum.example", "adatum", ("msp",),
-                          "MSP without read access to any company (R02)"),
-    "litware": DemoAccount("single@litware.example", "litware", ("msp",),
-                           "MSP that can read exactly one customer (R02)"),
-    "tailspin": DemoAccount("business@tailspin.example", "tailspin", ("business",),
-                            "business portal only, company Tailspin Toys"),
+    "northwind": DemoAccount(
+        "msp@northwind.example",
+        "northwind",
+        ("msp", "business"),
+        "mixed account: MSP Northwind MSP + business-portal sites",
+    ),
+    "fabrikam": DemoAccount(
+        "manager@fabrikam.example",
+        "fabrikam",
+        ("msp",),
+        "MSP Manager with Managed MSPs and customers",
+    ),
+    "contoso": DemoAccount(
+        "distributor@contoso.example", "contoso", ("msp",), "Distributor: import refused (R01)"
+    ),
+    "adatum": DemoAccount(
+        "noread@adatum.example", "adatum", ("msp",), "MSP without read access to any company (R02)"
+    ),
+    "litware": DemoAccount(
+        "single@litware.example",
+        "litware",
+        ("msp",),
+        "MSP that can read exactly one customer (R02)",
+    ),
+    "tailspin": DemoAccount(
+        "business@tailspin.example",
+        "tailspin",
+        ("business",),
+        "business portal only, company Tailspin Toys",
+    ),
 }
 #: The main demo account (mixed: both portals).
 MAIN_ACCOUNT = DEMO_ACCOUNTS["northwind"]

@@ -119,16 +119,30 @@ class ExistingRows:
 def load_existing(connection: Connection, account_id: int) -> ExistingRows:
     """Load the brief of the account's licenses."""
     columns = licenses.c
-    return ExistingRows({
-        row[1]: (row[0], row[2], row[3], row[4]) for row in connection.execute(
-            select(columns.id, columns.public_key, columns.company_id, columns.source,
-                   columns.portal_digest).where(columns.account_id == account_id))
-    })
+    return ExistingRows(
+        {
+            row[1]: (row[0], row[2], row[3], row[4])
+            for row in connection.execute(
+                select(
+                    columns.id,
+                    columns.public_key,
+                    columns.company_id,
+                    columns.source,
+                    columns.portal_digest,
+                ).where(columns.account_id == account_id)
+            )
+        }
+    )
 
 
-def bulk_insert(connection: Connection, table, names: tuple[str, ...],
-                rows: Iterable[tuple], constants: dict[str, Any] | None = None,
-                size: int = 5000) -> int:
+def bulk_insert(
+    connection: Connection,
+    table,
+    names: tuple[str, ...],
+    rows: Iterable[tuple],
+    constants: dict[str, Any] | None = None,
+    size: int = 5000,
+) -> int:
     """INSERT `rows` (tuples in the order of `names`, plus `constants` for every row) with the
     driver's executemany; returns how many rows were inserted.
 
@@ -140,10 +154,15 @@ def bulk_insert(connection: Connection, table, names: tuple[str, ...],
     all_names = (*names, *constants)
     dialect = connection.dialect
     processors = {name: table.c[name].type.bind_processor(dialect) for name in all_names}
-    fixed = tuple(processors[name](value) if processors[name] and value is not None else value
-                  for name, value in constants.items())
-    per_row = [(index, processors[name]) for index, name in enumerate(names)
-               if processors[name] is not None]
+    fixed = tuple(
+        processors[name](value) if processors[name] and value is not None else value
+        for name, value in constants.items()
+    )
+    per_row = [
+        (index, processors[name])
+        for index, name in enumerate(names)
+        if processors[name] is not None
+    ]
     if dialect.name == "postgresql" and dialect.driver == "psycopg":
         return _copy_rows(connection, table, all_names, rows, per_row, fixed)
     compiled = insert(table).compile(dialect=dialect, column_keys=list(all_names))
@@ -174,12 +193,19 @@ def bulk_insert(connection: Connection, table, names: tuple[str, ...],
     return written
 
 
-def _copy_rows(connection: Connection, table, names: tuple[str, ...], rows: Iterable[tuple],
-               per_row: list, fixed: tuple) -> int:
+def _copy_rows(
+    connection: Connection,
+    table,
+    names: tuple[str, ...],
+    rows: Iterable[tuple],
+    per_row: list,
+    fixed: tuple,
+) -> int:
     """PostgreSQL: stream the rows with COPY, within the connection's transaction."""
     quote = connection.dialect.identifier_preparer
-    sql = (f"COPY {quote.format_table(table)} ({', '.join(quote.quote(n) for n in names)}) "
-           "FROM STDIN")
+    sql = (
+        f"COPY {quote.format_table(table)} ({', '.join(quote.quote(n) for n in names)}) FROM STDIN"
+    )
     written = 0
     driver_connection = connection.connection.driver_connection
     with driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
@@ -200,19 +226,28 @@ class Applier:
     ``existing`` may be loaded ahead, while the portals are read (see :func:`apply_snapshot`).
     """
 
-    def __init__(self, connection: Connection, account_id: int, snapshot: Snapshot,
-                 now: datetime, skip_setup_for_new: bool = False,
-                 existing: ExistingRows | None = None) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        account_id: int,
+        snapshot: Snapshot,
+        now: datetime,
+        skip_setup_for_new: bool = False,
+        existing: ExistingRows | None = None,
+    ) -> None:
         self.conn = connection
         self.existing = existing or load_existing(connection, account_id)
         self.account_id = account_id
         self.snapshot = snapshot
         self.now = now
-        self.new_setup_state = (SetupState.SKIPPED if skip_setup_for_new
-                                else SetupState.NOT_SET_UP).value
-        self.counts = SyncCounts(portal_calls=snapshot.portal_calls,
-                                 portal_retries=snapshot.portal_retries,
-                                 portal_wait_seconds=round(snapshot.portal_wait_seconds, 3))
+        self.new_setup_state = (
+            SetupState.SKIPPED if skip_setup_for_new else SetupState.NOT_SET_UP
+        ).value
+        self.counts = SyncCounts(
+            portal_calls=snapshot.portal_calls,
+            portal_retries=snapshot.portal_retries,
+            portal_wait_seconds=round(snapshot.portal_wait_seconds, 3),
+        )
         self.company_ids: dict[tuple[str, str], int] = {}  # (source, portal id) -> id
         self.company_names: dict[int, str] = {}
         self.present: set[int] = set()  # companies in this snapshot
@@ -270,11 +305,21 @@ class Applier:
         existing = {
             (row.source, row.portal_id): row
             for row in self.conn.execute(
-                select(columns.id, columns.source, columns.portal_id, columns.name,
-                       columns.entity_type, columns.portal_status, columns.email,
-                       columns.access, columns.parent_id, columns.custom_identifier,
-                       columns.unlinked_at, columns.in_license_tree)
-                .where(columns.account_id == self.account_id))
+                select(
+                    columns.id,
+                    columns.source,
+                    columns.portal_id,
+                    columns.name,
+                    columns.entity_type,
+                    columns.portal_status,
+                    columns.email,
+                    columns.access,
+                    columns.parent_id,
+                    columns.custom_identifier,
+                    columns.unlinked_at,
+                    columns.in_license_tree,
+                ).where(columns.account_id == self.account_id)
+            )
         }
         for key, row in existing.items():
             self.company_ids[key] = row.id
@@ -291,22 +336,37 @@ class Applier:
         if snapshot.has_business and business is not None:
             self._apply_business_company(existing, holders, updates, business_is_msp)
         self._write(
-            update(companies).where(columns.id == bindparam("b_id")).values(
-                name=bindparam("name"), entity_type=bindparam("entity_type"),
-                portal_status=bindparam("portal_status"), email=bindparam("email"),
-                access=bindparam("access"), parent_id=bindparam("parent_id"),
+            update(companies)
+            .where(columns.id == bindparam("b_id"))
+            .values(
+                name=bindparam("name"),
+                entity_type=bindparam("entity_type"),
+                portal_status=bindparam("portal_status"),
+                email=bindparam("email"),
+                access=bindparam("access"),
+                parent_id=bindparam("parent_id"),
                 custom_identifier=bindparam("custom_identifier"),
                 unlinked_at=bindparam("unlinked_at"),
-                in_license_tree=bindparam("in_license_tree")),
-            updates)
+                in_license_tree=bindparam("in_license_tree"),
+            ),
+            updates,
+        )
         self.counts.companies_seen = len(self.present)
 
     @staticmethod
     def _values(row) -> dict:
-        return {"b_id": row.id, "name": row.name, "entity_type": row.entity_type,
-                "portal_status": row.portal_status, "email": row.email, "access": row.access,
-                "parent_id": row.parent_id, "custom_identifier": row.custom_identifier,
-                "unlinked_at": row.unlinked_at, "in_license_tree": row.in_license_tree}
+        return {
+            "b_id": row.id,
+            "name": row.name,
+            "entity_type": row.entity_type,
+            "portal_status": row.portal_status,
+            "email": row.email,
+            "access": row.access,
+            "parent_id": row.parent_id,
+            "custom_identifier": row.custom_identifier,
+            "unlinked_at": row.unlinked_at,
+            "in_license_tree": row.in_license_tree,
+        }
 
     def _apply_msp_companies(self, existing: dict, holders: set, updates: list[dict]) -> None:
         records = {record.portal_id: record for record in self.snapshot.companies}
@@ -325,11 +385,17 @@ class Applier:
                 continue
             wanted = self._values(row)
             wanted.update(
-                name=record.name, entity_type=record.entity_type,
-                portal_status=record.status, email=record.email, access=record.access,
-                parent_id=self.company_ids.get((MSP, record.parent_portal_id)) if
-                record.parent_portal_id else None,
-                unlinked_at=None, in_license_tree=(MSP, record.portal_id) in holders)
+                name=record.name,
+                entity_type=record.entity_type,
+                portal_status=record.status,
+                email=record.email,
+                access=record.access,
+                parent_id=self.company_ids.get((MSP, record.parent_portal_id))
+                if record.parent_portal_id
+                else None,
+                unlinked_at=None,
+                in_license_tree=(MSP, record.portal_id) in holders,
+            )
             if record is root:
                 wanted["custom_identifier"] = record.custom_identifier
             if wanted != self._values(row):
@@ -366,30 +432,57 @@ class Applier:
         levels: dict[int, list[CompanyRecord]] = {}
         for record in new:
             levels.setdefault(depth_of(record.portal_id), []).append(record)
-        names = ("portal_id", "name", "entity_type", "portal_status", "email", "access",
-                 "custom_identifier", "parent_id", "in_license_tree")
-        constants = {"account_id": self.account_id, "source": MSP,
-                     "setup_state": self.new_setup_state, "first_seen_at": self.now}
+        names = (
+            "portal_id",
+            "name",
+            "entity_type",
+            "portal_status",
+            "email",
+            "access",
+            "custom_identifier",
+            "parent_id",
+            "in_license_tree",
+        )
+        constants = {
+            "account_id": self.account_id,
+            "source": MSP,
+            "setup_state": self.new_setup_state,
+            "first_seen_at": self.now,
+        }
         columns = companies.c
         for level in sorted(levels):
-            rows = [(record.portal_id, record.name, record.entity_type, record.status,
-                     record.email, record.access, record.custom_identifier,
-                     self.company_ids.get((MSP, record.parent_portal_id))
-                     if record.parent_portal_id else None,
-                     (MSP, record.portal_id) in holders) for record in levels[level]]
+            rows = [
+                (
+                    record.portal_id,
+                    record.name,
+                    record.entity_type,
+                    record.status,
+                    record.email,
+                    record.access,
+                    record.custom_identifier,
+                    self.company_ids.get((MSP, record.parent_portal_id))
+                    if record.parent_portal_id
+                    else None,
+                    (MSP, record.portal_id) in holders,
+                )
+                for record in levels[level]
+            ]
             before = self.conn.scalar(select(func.max(columns.id))) or 0
-            self.counts.rows_written += bulk_insert(self.conn, companies, names, rows,
-                                                    constants)
+            self.counts.rows_written += bulk_insert(self.conn, companies, names, rows, constants)
             for company_id, portal_id, name in self.conn.execute(
-                    select(columns.id, columns.portal_id, columns.name).where(
-                        columns.account_id == self.account_id, columns.source == MSP,
-                        columns.id > before)):
+                select(columns.id, columns.portal_id, columns.name).where(
+                    columns.account_id == self.account_id,
+                    columns.source == MSP,
+                    columns.id > before,
+                )
+            ):
                 self.company_ids[(MSP, portal_id)] = company_id
                 self.company_names[company_id] = name
             self.counts.companies_added += len(rows)
 
-    def _apply_business_company(self, existing: dict, holders: set, updates: list[dict],
-                                business_is_msp: bool) -> None:
+    def _apply_business_company(
+        self, existing: dict, holders: set, updates: list[dict], business_is_msp: bool
+    ) -> None:
         portal_id, name = self.snapshot.business_company
         chosen: int | None = None
         if business_is_msp:
@@ -399,18 +492,27 @@ class Applier:
             parent_id = self.root_company_id
             in_tree = (BUSINESS, portal_id) in holders
             if row is None:
-                rows = [{"account_id": self.account_id, "source": BUSINESS,
-                         "portal_id": portal_id, "name": name, "parent_id": parent_id,
-                         "setup_state": self.new_setup_state, "in_license_tree": in_tree,
-                         "first_seen_at": self.now}]
+                rows = [
+                    {
+                        "account_id": self.account_id,
+                        "source": BUSINESS,
+                        "portal_id": portal_id,
+                        "name": name,
+                        "parent_id": parent_id,
+                        "setup_state": self.new_setup_state,
+                        "in_license_tree": in_tree,
+                        "first_seen_at": self.now,
+                    }
+                ]
                 chosen = self._insert_returning(companies, rows, companies.c.id)[0][0]
                 self.company_ids[(BUSINESS, portal_id)] = chosen
                 self.counts.companies_added += 1
             else:
                 chosen = row.id
                 wanted = self._values(row)
-                wanted.update(name=name, parent_id=parent_id, unlinked_at=None,
-                              in_license_tree=in_tree)
+                wanted.update(
+                    name=name, parent_id=parent_id, unlinked_at=None, in_license_tree=in_tree
+                )
                 if wanted != self._values(row):
                     updates.append(wanted)
                     if row.name != name:
@@ -431,9 +533,18 @@ class Applier:
         if not self.snapshot.has_business or self.business_company_id is None:
             return
         columns = sites_t.c
-        existing = {row.portal_id: row for row in self.conn.execute(
-            select(columns.id, columns.portal_id, columns.company_id, columns.name,
-                   columns.parent_portal_id).where(columns.account_id == self.account_id))}
+        existing = {
+            row.portal_id: row
+            for row in self.conn.execute(
+                select(
+                    columns.id,
+                    columns.portal_id,
+                    columns.company_id,
+                    columns.name,
+                    columns.parent_portal_id,
+                ).where(columns.account_id == self.account_id)
+            )
+        }
         wanted = {site.portal_id: site for site in self.snapshot.sites}
         for record in self.snapshot.business_licenses:  # an allocation to an unlisted site
             for site_id, _, _ in units_of(record):
@@ -442,21 +553,31 @@ class Applier:
         new, changed = [], []
         for site in wanted.values():
             row = existing.get(site.portal_id)
-            values = {"company_id": self.business_company_id, "name": site.name,
-                      "parent_portal_id": site.parent_portal_id}
+            values = {
+                "company_id": self.business_company_id,
+                "name": site.name,
+                "parent_portal_id": site.parent_portal_id,
+            }
             if row is None:
-                new.append({"account_id": self.account_id, "portal_id": site.portal_id,
-                            **values})
+                new.append({"account_id": self.account_id, "portal_id": site.portal_id, **values})
             else:
                 self.site_ids[site.portal_id] = row.id
                 if (row.company_id, row.name, row.parent_portal_id) != tuple(values.values()):
                     changed.append({"b_id": row.id, **values})
-        for site_id, portal_id in self._insert_returning(sites_t, new, columns.id,
-                                                         columns.portal_id):
+        for site_id, portal_id in self._insert_returning(
+            sites_t, new, columns.id, columns.portal_id
+        ):
             self.site_ids[portal_id] = site_id
-        self._write(update(sites_t).where(columns.id == bindparam("b_id")).values(
-            company_id=bindparam("company_id"), name=bindparam("name"),
-            parent_portal_id=bindparam("parent_portal_id")), changed)
+        self._write(
+            update(sites_t)
+            .where(columns.id == bindparam("b_id"))
+            .values(
+                company_id=bindparam("company_id"),
+                name=bindparam("name"),
+                parent_portal_id=bindparam("parent_portal_id"),
+            ),
+            changed,
+        )
 
     def _wanted_licenses(self) -> Iterator[tuple[LicenseRecord, str, int]]:
         for record in self.snapshot.msp_licenses:
@@ -464,9 +585,19 @@ class Applier:
         for record in self.snapshot.business_licenses:
             yield record, BUSINESS, self.business_company_id
 
-    LICENSE_FIELDS = ("company_id", "source", "product_code", "product_name", "quantity",
-                      "usage", "state", "trial", "trial_expiration", "expiration",
-                      "portal_updated_at")
+    LICENSE_FIELDS = (
+        "company_id",
+        "source",
+        "product_code",
+        "product_name",
+        "quantity",
+        "usage",
+        "state",
+        "trial",
+        "trial_expiration",
+        "expiration",
+        "portal_updated_at",
+    )
 
     def _apply_licenses(self) -> None:
         columns = licenses.c
@@ -485,9 +616,20 @@ class Applier:
                 self.license_ids[key] = row[0]
                 if row[3] == digest and row[1] == company_id:
                     continue  # unchanged in the portal: neither the row nor its units
-            values = (company_id, source, record.product_code, record.product_name,
-                      record.quantity, record.usage, record.state, record.trial,
-                      record.trial_expiration, record.expiration, record.last_update, digest)
+            values = (
+                company_id,
+                source,
+                record.product_code,
+                record.product_name,
+                record.quantity,
+                record.usage,
+                record.state,
+                record.trial,
+                record.trial_expiration,
+                record.expiration,
+                record.last_update,
+                digest,
+            )
             if row is None:
                 new.append((key, *values))
             else:
@@ -496,10 +638,19 @@ class Applier:
         self.changed_license_ids = set(suspects)
         self._update_licenses(suspects)
         self._insert_licenses(new)
-        fetched = {source for source, flag in ((MSP, self.snapshot.has_msp),
-                                               (BUSINESS, self.snapshot.has_business)) if flag}
-        removed = [row[0] for key, row in existing.items()
-                   if key not in seen and row[2] in fetched and row[1] in self.present]
+        fetched = {
+            source
+            for source, flag in (
+                (MSP, self.snapshot.has_msp),
+                (BUSINESS, self.snapshot.has_business),
+            )
+            if flag
+        }
+        removed = [
+            row[0]
+            for key, row in existing.items()
+            if key not in seen and row[2] in fetched and row[1] in self.present
+        ]
         if removed:
             self._delete_ids(pool_units, pool_units.c.license_id, removed)
             self._delete_ids(tags, tags.c.license_id, removed)
@@ -512,20 +663,33 @@ class Applier:
         fields = [columns[name] for name in self.LICENSE_FIELDS]
         changed: list[dict] = []
         for batch in batches(list(suspects), 500):
-            for row in self.conn.execute(select(columns.id, *fields, columns.portal_digest)
-                                         .where(columns.id.in_(batch))):
+            for row in self.conn.execute(
+                select(columns.id, *fields, columns.portal_digest).where(columns.id.in_(batch))
+            ):
                 wanted = suspects[row[0]]
                 if tuple(row[1:]) == wanted:
                     continue
                 if tuple(row[1:-1]) == wanted[:-1]:  # the same, only the digest is new
-                    self._write(update(licenses).where(columns.id == row[0])
-                                .values(portal_digest=wanted[-1]), [{}])
+                    self._write(
+                        update(licenses)
+                        .where(columns.id == row[0])
+                        .values(portal_digest=wanted[-1]),
+                        [{}],
+                    )
                     continue
-                changed.append({"b_id": row[0], "portal_digest": wanted[-1],
-                                **dict(zip(self.LICENSE_FIELDS, wanted, strict=False))})
-        self._write(update(licenses).where(columns.id == bindparam("b_id")).values(
-            {name: bindparam(name) for name in (*self.LICENSE_FIELDS, "portal_digest")}),
-            changed)
+                changed.append(
+                    {
+                        "b_id": row[0],
+                        "portal_digest": wanted[-1],
+                        **dict(zip(self.LICENSE_FIELDS, wanted, strict=False)),
+                    }
+                )
+        self._write(
+            update(licenses)
+            .where(columns.id == bindparam("b_id"))
+            .values({name: bindparam(name) for name in (*self.LICENSE_FIELDS, "portal_digest")}),
+            changed,
+        )
         self.counts.licenses_changed = len(changed)
 
     def _insert_licenses(self, new: list[tuple]) -> None:
@@ -536,11 +700,17 @@ class Applier:
         new.sort()
         before = self.conn.scalar(select(func.max(columns.id))) or 0
         self.counts.rows_written += bulk_insert(
-            self.conn, licenses, ("public_key", *self.LICENSE_FIELDS, "portal_digest"), new,
-            {"account_id": self.account_id, "first_seen_at": self.now, "version": 1})
+            self.conn,
+            licenses,
+            ("public_key", *self.LICENSE_FIELDS, "portal_digest"),
+            new,
+            {"account_id": self.account_id, "first_seen_at": self.now, "version": 1},
+        )
         for license_id, key, company_id in self.conn.execute(
-                select(columns.id, columns.public_key, columns.company_id)
-                .where(columns.account_id == self.account_id, columns.id > before)):
+            select(columns.id, columns.public_key, columns.company_id).where(
+                columns.account_id == self.account_id, columns.id > before
+            )
+        ):
             self.license_ids[key] = license_id
             self.new_license_ids.append((license_id, company_id))
         self.counts.licenses_added = len(new)
@@ -548,9 +718,14 @@ class Applier:
     def _apply_units(self) -> None:
         """Pools (created as needed, emptied ones removed) and each license's units in them."""
         columns = pools.c
-        existing_pools = {row.key: row for row in self.conn.execute(
-            select(columns.id, columns.key, columns.company_id, columns.site_id)
-            .where(columns.account_id == self.account_id))}
+        existing_pools = {
+            row.key: row
+            for row in self.conn.execute(
+                select(columns.id, columns.key, columns.company_id, columns.site_id).where(
+                    columns.account_id == self.account_id
+                )
+            )
+        }
         wanted: dict[tuple[str, int], tuple[int, int]] = {}  # (pool key, license id) -> units
         pool_owner: dict[str, tuple[int, int | None, str]] = {}
         business = self.snapshot.business_company
@@ -562,14 +737,21 @@ class Applier:
                 license_id = self.license_ids[record.public_key]
                 if license_id in touched:
                     wanted[(pool_key_msp(record.company_portal_id), license_id)] = (
-                        record.quantity, record.usage)
+                        record.quantity,
+                        record.usage,
+                    )
         for record in self.snapshot.business_licenses:
             license_id = self.license_ids[record.public_key]
             for site_id, quantity, usage in units_of(record):
                 key = pool_key_business(business[0], site_id)
-                pool_owner.setdefault(key, (self.business_company_id,
-                                            self.site_ids.get(site_id) if site_id else None,
-                                            BUSINESS))
+                pool_owner.setdefault(
+                    key,
+                    (
+                        self.business_company_id,
+                        self.site_ids.get(site_id) if site_id else None,
+                        BUSINESS,
+                    ),
+                )
                 if license_id not in touched:
                     continue
                 old = wanted.get((key, license_id), (0, 0))
@@ -581,28 +763,45 @@ class Applier:
             if row is None:
                 new_pools.append((company_id, site_id, source, key))
             elif (row.company_id, row.site_id) != (company_id, site_id):
-                moved_pools.append({"b_id": row.id, "company_id": company_id,
-                                    "site_id": site_id})
+                moved_pools.append({"b_id": row.id, "company_id": company_id, "site_id": site_id})
         if new_pools:
             before = self.conn.scalar(select(func.max(columns.id))) or 0
             self.counts.rows_written += bulk_insert(
-                self.conn, pools, ("company_id", "site_id", "source", "key"), new_pools,
-                {"account_id": self.account_id, "created_at": self.now})
-            pool_ids.update((key, pool_id) for pool_id, key in self.conn.execute(
-                select(columns.id, columns.key).where(columns.account_id == self.account_id,
-                                                      columns.id > before)))
-        self._write(update(pools).where(columns.id == bindparam("b_id")).values(
-            company_id=bindparam("company_id"), site_id=bindparam("site_id")), moved_pools)
+                self.conn,
+                pools,
+                ("company_id", "site_id", "source", "key"),
+                new_pools,
+                {"account_id": self.account_id, "created_at": self.now},
+            )
+            pool_ids.update(
+                (key, pool_id)
+                for pool_id, key in self.conn.execute(
+                    select(columns.id, columns.key).where(
+                        columns.account_id == self.account_id, columns.id > before
+                    )
+                )
+            )
+        self._write(
+            update(pools)
+            .where(columns.id == bindparam("b_id"))
+            .values(company_id=bindparam("company_id"), site_id=bindparam("site_id")),
+            moved_pools,
+        )
 
         units = pool_units.c
         existing_units = {}
         for batch in batches(sorted(self.changed_license_ids), 500):
             existing_units.update(
-                ((row[1], row[2]), row) for row in self.conn.execute(
-                    select(units.id, units.pool_id, units.license_id, units.quantity,
-                           units.usage).where(units.license_id.in_(batch))))
-        wanted_by_id = {(pool_ids[key], license_id): values
-                        for (key, license_id), values in wanted.items()}
+                ((row[1], row[2]), row)
+                for row in self.conn.execute(
+                    select(
+                        units.id, units.pool_id, units.license_id, units.quantity, units.usage
+                    ).where(units.license_id.in_(batch))
+                )
+            )
+        wanted_by_id = {
+            (pool_ids[key], license_id): values for (key, license_id), values in wanted.items()
+        }
         new_units, changed_units = [], []
         for (pool_id, license_id), (quantity, usage) in wanted_by_id.items():
             row = existing_units.get((pool_id, license_id))
@@ -610,15 +809,18 @@ class Applier:
                 new_units.append((pool_id, license_id, quantity, usage))
             elif (row[3], row[4]) != (quantity, usage):
                 changed_units.append({"b_id": row[0], "quantity": quantity, "usage": usage})
-        stale_units = [row[0] for pair, row in existing_units.items()
-                       if pair not in wanted_by_id]
+        stale_units = [row[0] for pair, row in existing_units.items() if pair not in wanted_by_id]
         self._delete_ids(pool_units, units.id, stale_units)
         new_units.sort()
-        self.counts.rows_written += bulk_insert(self.conn, pool_units,
-                                                ("pool_id", "license_id", "quantity", "usage"),
-                                                new_units)
-        self._write(update(pool_units).where(units.id == bindparam("b_id")).values(
-            quantity=bindparam("quantity"), usage=bindparam("usage")), changed_units)
+        self.counts.rows_written += bulk_insert(
+            self.conn, pool_units, ("pool_id", "license_id", "quantity", "usage"), new_units
+        )
+        self._write(
+            update(pool_units)
+            .where(units.id == bindparam("b_id"))
+            .values(quantity=bindparam("quantity"), usage=bindparam("usage")),
+            changed_units,
+        )
         self._remove_empty_pools(set(existing_pools) - set(pool_owner), existing_pools)
 
     def _remove_empty_pools(self, unwanted: set[str], existing_pools: dict) -> None:
@@ -627,39 +829,62 @@ class Applier:
         ids = [existing_pools[key].id for key in unwanted]
         held = set()
         for batch in batches(ids, 500):
-            held.update(self.conn.scalars(select(pool_units.c.pool_id).distinct()
-                                          .where(pool_units.c.pool_id.in_(batch))))
+            held.update(
+                self.conn.scalars(
+                    select(pool_units.c.pool_id).distinct().where(pool_units.c.pool_id.in_(batch))
+                )
+            )
         self._delete_ids(pools, pools.c.id, [pool_id for pool_id in ids if pool_id not in held])
 
     def _tag_new_licenses(self) -> None:
         """Tag each newly seen license with its company's name, once (R06)."""
         if not self.new_license_ids:
             return
-        wanted_names = {company_id: self.company_names[company_id][:TAG_NAME_LENGTH]
-                        for company_id in {company_id for _, company_id in self.new_license_ids}}
+        wanted_names = {
+            company_id: self.company_names[company_id][:TAG_NAME_LENGTH]
+            for company_id in {company_id for _, company_id in self.new_license_ids}
+        }
         tag_ids: dict[str, int] = {}
         names = sorted(set(wanted_names.values()))
         for batch in batches(names, 500):
-            tag_ids.update((name, tag_id) for tag_id, name in self.conn.execute(
-                select(tag_names.c.id, tag_names.c.name).where(tag_names.c.name.in_(batch))))
+            tag_ids.update(
+                (name, tag_id)
+                for tag_id, name in self.conn.execute(
+                    select(tag_names.c.id, tag_names.c.name).where(tag_names.c.name.in_(batch))
+                )
+            )
         missing = [(name,) for name in names if name not in tag_ids]
         if missing:
-            self.counts.rows_written += bulk_insert(self.conn, tag_names, ("name",), missing,
-                                                    {"created_at": self.now})
-            for batch in batches([name for name, in missing], 500):
-                tag_ids.update((name, tag_id) for tag_id, name in self.conn.execute(
-                    select(tag_names.c.id, tag_names.c.name)
-                    .where(tag_names.c.name.in_(batch))))
+            self.counts.rows_written += bulk_insert(
+                self.conn, tag_names, ("name",), missing, {"created_at": self.now}
+            )
+            for batch in batches([name for (name,) in missing], 500):
+                tag_ids.update(
+                    (name, tag_id)
+                    for tag_id, name in self.conn.execute(
+                        select(tag_names.c.id, tag_names.c.name).where(tag_names.c.name.in_(batch))
+                    )
+                )
         self.counts.rows_written += bulk_insert(
-            self.conn, tags, ("license_id", "tag_id"),
-            sorted((license_id, tag_ids[wanted_names[company_id]])
-                   for license_id, company_id in self.new_license_ids),
-            {"origin": "import", "created_at": self.now})
+            self.conn,
+            tags,
+            ("license_id", "tag_id"),
+            sorted(
+                (license_id, tag_ids[wanted_names[company_id]])
+                for license_id, company_id in self.new_license_ids
+            ),
+            {"origin": "import", "created_at": self.now},
+        )
 
 
-def apply_snapshot(connection: Connection, account_id: int, snapshot: Snapshot, now: datetime,
-                   skip_setup_for_new: bool = False,
-                   existing: ExistingRows | None = None) -> tuple[SyncCounts, int | None]:
+def apply_snapshot(
+    connection: Connection,
+    account_id: int,
+    snapshot: Snapshot,
+    now: datetime,
+    skip_setup_for_new: bool = False,
+    existing: ExistingRows | None = None,
+) -> tuple[SyncCounts, int | None]:
     """Apply `snapshot` to the account within the caller's transaction.
 
     `existing` may come from :func:`load_existing` run while the portals were read: the
@@ -672,8 +897,14 @@ def apply_snapshot(connection: Connection, account_id: int, snapshot: Snapshot, 
     return counts, applier.root_company_id
 
 
-def finish_run(connection: Connection, run_id: int, account_id: int, counts: SyncCounts,
-               now: datetime, root_company_id: int | None) -> None:
+def finish_run(
+    connection: Connection,
+    run_id: int,
+    account_id: int,
+    counts: SyncCounts,
+    now: datetime,
+    root_company_id: int | None,
+) -> None:
     """Mark the run succeeded with its counts, in the data's transaction.
 
     Raises :class:`RunTakenOver` when the run is no longer running (it was marked failed as
@@ -682,23 +913,40 @@ def finish_run(connection: Connection, run_id: int, account_id: int, counts: Syn
     result = connection.execute(
         update(sync_runs)
         .where(sync_runs.c.id == run_id, sync_runs.c.status == "running")
-        .values(status="succeeded", finished_at=now, heartbeat_at=now, phase="done",
-                error=None, progress_done=counts.licenses_seen,
-                progress_total=counts.licenses_seen, **counts.as_dict()))
+        .values(
+            status="succeeded",
+            finished_at=now,
+            heartbeat_at=now,
+            phase="done",
+            error=None,
+            progress_done=counts.licenses_seen,
+            progress_total=counts.licenses_seen,
+            **counts.as_dict(),
+        )
+    )
     if result.rowcount != 1:
         raise RunTakenOver(f"sync run {run_id} is no longer running")
     values: dict[str, Any] = {
-        "last_sync_at": now, "last_sync_status": "succeeded", "last_sync_error": None,
-        "last_success_at": now, "credentials_valid": True, "state": "active",
+        "last_sync_at": now,
+        "last_sync_status": "succeeded",
+        "last_sync_error": None,
+        "last_success_at": now,
+        "credentials_valid": True,
+        "state": "active",
     }
     if root_company_id is not None:
         values["root_company_id"] = root_company_id
-        values["name"] = (select(companies.c.name).where(companies.c.id == root_company_id)
-                          .scalar_subquery())
+        values["name"] = (
+            select(companies.c.name).where(companies.c.id == root_company_id).scalar_subquery()
+        )
     connection.execute(update(accounts).where(accounts.c.id == account_id).values(**values))
 
 
 def count_licenses(connection: Connection, account_id: int) -> int:
     """How many licenses the account has now (the expected total of the next fetch)."""
-    return connection.scalar(select(func.count()).select_from(licenses)
-                             .where(licenses.c.account_id == account_id)) or 0
+    return (
+        connection.scalar(
+            select(func.count()).select_from(licenses).where(licenses.c.account_id == account_id)
+        )
+        or 0
+    )

@@ -123,8 +123,10 @@ def describe_portal_error(error: PortalError, portal: str) -> SyncFailure:
         )
     if isinstance(error, PortalUnavailable):
         if error.status == 503 and (error.code, error.sub_code) == (99, 2):
-            return SyncFailure(f"The {portal} is under maintenance (portal under maintenance); "
-                               f"try again later. ({detail})")
+            return SyncFailure(
+                f"The {portal} is under maintenance (portal under maintenance); "
+                f"try again later. ({detail})"
+            )
         if "timed out" in detail:
             return SyncFailure(f"The {portal} timed out: {detail}")
         return SyncFailure(f"The {portal} is unavailable: {detail}")
@@ -138,8 +140,15 @@ def _intern(text: str | None) -> str | None:
 
 
 def _company(record, parent_portal_id: str | None) -> CompanyRecord:
-    return CompanyRecord(record.public_id, record.name, record.type, record.status, record.email,
-                         record.access, parent_portal_id)
+    return CompanyRecord(
+        record.public_id,
+        record.name,
+        record.type,
+        record.status,
+        record.email,
+        record.access,
+        parent_portal_id,
+    )
 
 
 def units_of(record) -> list[tuple[str | None, int, int]]:
@@ -152,34 +161,54 @@ def units_of(record) -> list[tuple[str | None, int, int]]:
     return [(None, record.quantity, record.usage)]
 
 
-def license_digest(item, source: str, company_portal_id: str | None,
-                   allocations: tuple | None) -> str:
+def license_digest(
+    item, source: str, company_portal_id: str | None, allocations: tuple | None
+) -> str:
     """A stable fingerprint of what the portal says about a license: its fields, its company
     and its units per site. A sync compares fingerprints first, and loads and compares the
     rows only of licenses whose fingerprint changed."""
     if allocations is None:
         units = ""
     else:
-        parts = units_of(LicenseRecord("", None, "", "", item.quantity, item.usage, 0, False,
-                                       None, None, None, allocations))
-        units = ";".join(f"{site}:{quantity}:{usage}" for site, quantity, usage in
-                         sorted(parts, key=lambda part: part[0] or ""))
-    trial_expiration, expiration, last_update = (item.trial_expiration, item.expiration,
-                                                 item.last_update)
-    text = (f"{source}|{company_portal_id}|{item.product_code}|{item.product_name}|"
-            f"{item.quantity}|{item.usage}|{item.state}|{item.trial:d}|"
-            f"{trial_expiration.toordinal() if trial_expiration else 0}|"
-            f"{expiration.toordinal() if expiration else 0}|"
-            f"{last_update.timestamp() if last_update else 0}|{units}")
+        parts = units_of(
+            LicenseRecord(
+                "", None, "", "", item.quantity, item.usage, 0, False, None, None, None, allocations
+            )
+        )
+        units = ";".join(
+            f"{site}:{quantity}:{usage}"
+            for site, quantity, usage in sorted(parts, key=lambda part: part[0] or "")
+        )
+    trial_expiration, expiration, last_update = (
+        item.trial_expiration,
+        item.expiration,
+        item.last_update,
+    )
+    text = (
+        f"{source}|{company_portal_id}|{item.product_code}|{item.product_name}|"
+        f"{item.quantity}|{item.usage}|{item.state}|{item.trial:d}|"
+        f"{trial_expiration.toordinal() if trial_expiration else 0}|"
+        f"{expiration.toordinal() if expiration else 0}|"
+        f"{last_update.timestamp() if last_update else 0}|{units}"
+    )
     return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 def _license(item, company_portal_id: str | None, allocations=None) -> LicenseRecord:
     source = "msp" if allocations is None else "business"
     return LicenseRecord(
-        item.public_key, company_portal_id, _intern(item.product_code),
-        _intern(item.product_name), item.quantity, item.usage, item.state, item.trial,
-        item.trial_expiration, item.expiration, item.last_update, allocations,
+        item.public_key,
+        company_portal_id,
+        _intern(item.product_code),
+        _intern(item.product_name),
+        item.quantity,
+        item.usage,
+        item.state,
+        item.trial,
+        item.trial_expiration,
+        item.expiration,
+        item.last_update,
+        allocations,
         license_digest(item, source, company_portal_id, allocations),
     )
 
@@ -195,8 +224,7 @@ class _Prefetch:
         self._chunk = chunk
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._produce, name="portal-prefetch",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._produce, name="portal-prefetch", daemon=True)
 
     def _put(self, item) -> bool:
         while not self._stop.is_set():
@@ -242,8 +270,9 @@ class _Prefetch:
 class Fetcher:
     """Reads one account's portals; ``progress`` hears how far it got."""
 
-    def __init__(self, progress: ProgressCallback | None = None,
-                 expected_licenses: int | None = None) -> None:
+    def __init__(
+        self, progress: ProgressCallback | None = None, expected_licenses: int | None = None
+    ) -> None:
         self.progress = progress or (lambda phase, done, total: None)
         self.expected_licenses = expected_licenses or None
         self.snapshot = Snapshot()
@@ -255,8 +284,16 @@ class Fetcher:
             if root_portal_id is None:
                 root_portal_id = client.current_user().company_id
             detail = client.company_detail(root_portal_id)
-            root = CompanyRecord(detail.id, detail.name, detail.type, detail.status,
-                                 detail.email, detail.access, None, detail.custom_identifier)
+            root = CompanyRecord(
+                detail.id,
+                detail.name,
+                detail.type,
+                detail.status,
+                detail.email,
+                detail.access,
+                None,
+                detail.custom_identifier,
+            )
             self._read_tree(client, root)
             self._read_licenses(client)
         except PortalError as error:
@@ -295,25 +332,38 @@ class Fetcher:
         if late:
             self._read_late_companies(client, late, known)
 
-    def _read_late_companies(self, client: MspPortalClient, late: set[str],
-                             known: dict[str, str]) -> None:
+    def _read_late_companies(
+        self, client: MspPortalClient, late: set[str], known: dict[str, str]
+    ) -> None:
         """Look up companies that licenses name but the tree did not hold (and their parents)."""
         waiting, found = list(late), []
         while waiting:
             if len(found) >= MAX_LATE_COMPANIES:
-                raise SyncFailure("The MSP portal changed too much while it was being read; "
-                                  "try again.")
+                raise SyncFailure(
+                    "The MSP portal changed too much while it was being read; try again."
+                )
             company_id = waiting.pop()
             if company_id in known:
                 continue
             try:
                 detail = client.company_detail(company_id)
             except PortalNotFound:
-                raise SyncFailure("The MSP portal changed while it was being read (a company "
-                                  "was removed); try again.") from None
-            found.append(CompanyRecord(detail.id, detail.name, detail.type, detail.status,
-                                       detail.email, detail.access, detail.parent_id,
-                                       detail.custom_identifier))
+                raise SyncFailure(
+                    "The MSP portal changed while it was being read (a company "
+                    "was removed); try again."
+                ) from None
+            found.append(
+                CompanyRecord(
+                    detail.id,
+                    detail.name,
+                    detail.type,
+                    detail.status,
+                    detail.email,
+                    detail.access,
+                    detail.parent_id,
+                    detail.custom_identifier,
+                )
+            )
             known[detail.id] = detail.id
             if detail.parent_id is not None and detail.parent_id not in known:
                 waiting.append(detail.parent_id)
@@ -327,13 +377,15 @@ class Fetcher:
             snapshot.business_company = (user.company_id, user.company_name)
             licenses = snapshot.business_licenses
             for count, item in enumerate(client.licenses(), start=1):
-                allocations = tuple((part.site_id, part.quantity, part.usage)
-                                    for part in item.allocations)
+                allocations = tuple(
+                    (part.site_id, part.quantity, part.usage) for part in item.allocations
+                )
                 licenses.append(_license(item, None, allocations))
                 if count % 100 == 0:
                     self.progress("business", count, None)
-            snapshot.sites = [SiteRecord(site.site_id, site.name, site.parent_site_id)
-                              for site in client.sites()]
+            snapshot.sites = [
+                SiteRecord(site.site_id, site.name, site.parent_site_id) for site in client.sites()
+            ]
             self.progress("business", len(licenses), len(licenses))
         except PortalError as error:
             raise describe_portal_error(error, "business portal") from error

@@ -39,8 +39,7 @@ class Heartbeat:
         self.ttl = max(2, int(ttl))
         self.interval = max(0.5, self.ttl / 4)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{run_id}",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{run_id}", daemon=True)
 
     def start(self) -> Heartbeat:
         """Set the key now, then keep refreshing it."""

@@ -34,7 +34,8 @@ def license_user_expression(company=Company, site=Site) -> ColumnElement[str]:
 
 def pool_license_users():
     """A SELECT of ``(pool id, license user)`` for every pool: join it where pools are listed."""
-    return (select(LicensePool.id.label("pool_id"),
-                   license_user_expression().label("license_user"))
-            .join(Company, Company.id == LicensePool.company_id)
-            .outerjoin(Site, Site.id == LicensePool.site_id))
+    return (
+        select(LicensePool.id.label("pool_id"), license_user_expression().label("license_user"))
+        .join(Company, Company.id == LicensePool.company_id)
+        .outerjoin(Site, Site.id == LicensePool.site_id)
+    )

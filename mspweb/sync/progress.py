@@ -50,8 +50,13 @@ class Progress:
             connection.execute(
                 update(SyncRun.__table__)
                 .where(SyncRun.__table__.c.id == self.run_id)
-                .values(phase=phase, progress_done=done, progress_total=total,
-                        heartbeat_at=datetime.now(UTC)))
+                .values(
+                    phase=phase,
+                    progress_done=done,
+                    progress_total=total,
+                    heartbeat_at=datetime.now(UTC),
+                )
+            )
 
 
 def describe(phase: str | None, done: int, total: int | None) -> str:

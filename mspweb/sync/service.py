@@ -107,20 +107,26 @@ def _begin_write() -> None:
 def active_run(account_id: int) -> SyncRun | None:
     """The account's queued or running sync run, if any."""
     return db.session.scalars(
-        select(SyncRun).where(SyncRun.account_id == account_id,
-                              SyncRun.status.in_(ACTIVE_STATUSES))
+        select(SyncRun).where(SyncRun.account_id == account_id, SyncRun.status.in_(ACTIVE_STATUSES))
     ).first()
 
 
-def _create_run(account_id: int, trigger: str, requested_by: User | None = None,
-                scheduled_for=None) -> tuple[SyncRun | None, bool]:
+def _create_run(
+    account_id: int, trigger: str, requested_by: User | None = None, scheduled_for=None
+) -> tuple[SyncRun | None, bool]:
     """Insert a queued run; `(run, True)`, or `(the active run, False)` if there is one."""
     for _ in range(3):
         db.session.commit()
         _begin_write()
-        run = SyncRun(account_id=account_id, trigger=trigger, status=SyncStatus.QUEUED.value,
-                      requested_by_id=requested_by.id if requested_by else None,
-                      scheduled_for=scheduled_for, phase="queued", created_at=utcnow())
+        run = SyncRun(
+            account_id=account_id,
+            trigger=trigger,
+            status=SyncStatus.QUEUED.value,
+            requested_by_id=requested_by.id if requested_by else None,
+            scheduled_for=scheduled_for,
+            phase="queued",
+            created_at=utcnow(),
+        )
         db.session.add(run)
         try:
             db.session.flush()
@@ -141,17 +147,26 @@ def _enqueue(run: SyncRun) -> None:
     """Put the run's job on the queue; a run that cannot be queued is marked failed."""
     try:
         current_app.sync_queue.enqueue(
-            JOB_FUNCTION, run.account_id, run.trigger, run.id, job_id=run.job_id,
-            job_timeout=current_app.config["SYNC_JOB_TIMEOUT"], result_ttl=7 * 86400,
-            failure_ttl=7 * 86400, description=f"sync account {run.account_id} ({run.trigger})")
+            JOB_FUNCTION,
+            run.account_id,
+            run.trigger,
+            run.id,
+            job_id=run.job_id,
+            job_timeout=current_app.config["SYNC_JOB_TIMEOUT"],
+            result_ttl=7 * 86400,
+            failure_ttl=7 * 86400,
+            description=f"sync account {run.account_id} ({run.trigger})",
+        )
     except RedisError as error:
-        fail_run(run.id, run.account_id, f"The sync could not be queued: Redis is unavailable "
-                                         f"({error}).")
+        fail_run(
+            run.id, run.account_id, f"The sync could not be queued: Redis is unavailable ({error})."
+        )
         db.session.refresh(run)
 
 
-def request_sync(account: Account, trigger: str = SyncTrigger.MANUAL.value,
-                 requested_by: User | None = None) -> SyncRun:
+def request_sync(
+    account: Account, trigger: str = SyncTrigger.MANUAL.value, requested_by: User | None = None
+) -> SyncRun:
     """Queue a sync of `account`, or return the one already queued or running (R14).
 
     Commits the session (the run must be visible to other processes before its job runs).
@@ -165,9 +180,12 @@ def request_sync(account: Account, trigger: str = SyncTrigger.MANUAL.value,
         run, created = _create_run(account_id, trigger, requested_by)
         if created:
             _enqueue(run)
-    audit.record_now("sync.request", f"account {account_id} {name}",
-                     details={"run_id": run.id, "trigger": trigger, "new_run": created},
-                     user=requested_by)
+    audit.record_now(
+        "sync.request",
+        f"account {account_id} {name}",
+        details={"run_id": run.id, "trigger": trigger, "new_run": created},
+        user=requested_by,
+    )
     return run
 
 
@@ -177,14 +195,22 @@ def client_settings(max_calls_per_second: float | None) -> ClientSettings:
     account's own rate limit."""
     config = current_app.config
     settings = ClientSettings.from_env()
-    overrides = {name: config[key] for name, key in (
-        ("max_attempts", "PORTAL_MAX_ATTEMPTS"), ("max_total_wait", "PORTAL_MAX_TOTAL_WAIT"),
-        ("backoff_base", "PORTAL_BACKOFF_BASE"), ("read_timeout", "PORTAL_READ_TIMEOUT"),
-        ("connect_timeout", "PORTAL_CONNECT_TIMEOUT"),
-    ) if config.get(key) is not None}
+    overrides = {
+        name: config[key]
+        for name, key in (
+            ("max_attempts", "PORTAL_MAX_ATTEMPTS"),
+            ("max_total_wait", "PORTAL_MAX_TOTAL_WAIT"),
+            ("backoff_base", "PORTAL_BACKOFF_BASE"),
+            ("read_timeout", "PORTAL_READ_TIMEOUT"),
+            ("connect_timeout", "PORTAL_CONNECT_TIMEOUT"),
+        )
+        if config.get(key) is not None
+    }
     overrides["max_calls_per_second"] = float(
-        max_calls_per_second if max_calls_per_second is not None
-        else config.get("PORTAL_MAX_CALLS_PER_SECOND", settings.max_calls_per_second))
+        max_calls_per_second
+        if max_calls_per_second is not None
+        else config.get("PORTAL_MAX_CALLS_PER_SECOND", settings.max_calls_per_second)
+    )
     return replace(settings, **overrides)
 
 
@@ -192,55 +218,72 @@ def _claim(run_id: int, job_id: str | None) -> bool:
     """Move a queued run to running; False if it is not queued any more."""
     now = utcnow()
     with immediate(db.engine.connect()) as connection, connection.begin():
-        values = {"status": SyncStatus.RUNNING.value, "started_at": now, "heartbeat_at": now,
-                  "phase": "starting"}
+        values = {
+            "status": SyncStatus.RUNNING.value,
+            "started_at": now,
+            "heartbeat_at": now,
+            "phase": "starting",
+        }
         if job_id:
             values["job_id"] = job_id
         result = connection.execute(
-            update(runs_t).where(runs_t.c.id == run_id, runs_t.c.status == "queued")
-            .values(**values))
+            update(runs_t)
+            .where(runs_t.c.id == run_id, runs_t.c.status == "queued")
+            .values(**values)
+        )
         return result.rowcount == 1
 
 
-def fail_run(run_id: int, account_id: int, message: str,
-             credentials_invalid: bool = False) -> bool:
+def fail_run(run_id: int, account_id: int, message: str, credentials_invalid: bool = False) -> bool:
     """Mark an active run failed with `message`; returns False if it was no longer active."""
     now = utcnow()
     with immediate(db.engine.connect()) as connection, connection.begin():
         result = connection.execute(
-            update(runs_t).where(runs_t.c.id == run_id, runs_t.c.status.in_(ACTIVE_STATUSES))
-            .values(status=SyncStatus.FAILED.value, error=message, finished_at=now))
+            update(runs_t)
+            .where(runs_t.c.id == run_id, runs_t.c.status.in_(ACTIVE_STATUSES))
+            .values(status=SyncStatus.FAILED.value, error=message, finished_at=now)
+        )
         if result.rowcount != 1:
             return False
-        values = {"last_sync_at": now, "last_sync_status": SyncStatus.FAILED.value,
-                  "last_sync_error": message}
+        values = {
+            "last_sync_at": now,
+            "last_sync_status": SyncStatus.FAILED.value,
+            "last_sync_error": message,
+        }
         if credentials_invalid:
             values["credentials_valid"] = False
-        connection.execute(update(accounts_t).where(accounts_t.c.id == account_id)
-                           .values(**values))
+        connection.execute(update(accounts_t).where(accounts_t.c.id == account_id).values(**values))
         audit_outcome(connection, run_id, account_id, "failed", {"error": message})
     return True
 
 
-def audit_outcome(connection: Connection, run_id: int, account_id: int, outcome: str,
-                  details: dict) -> None:
+def audit_outcome(
+    connection: Connection, run_id: int, account_id: int, outcome: str, details: dict
+) -> None:
     """Audit how a run ended ("sync.finish", outcome "ok" or "failed"), in the transaction
     that ends it, in the name of whoever asked for the run (the system for daily runs)."""
     users_t = User.__table__
     requester = connection.execute(
         select(users_t.c.id, users_t.c.email)
         .join_from(runs_t, users_t, runs_t.c.requested_by_id == users_t.c.id)
-        .where(runs_t.c.id == run_id)).first()
+        .where(runs_t.c.id == run_id)
+    ).first()
     name = connection.scalar(select(accounts_t.c.name).where(accounts_t.c.id == account_id))
-    connection.execute(insert(AuditEntry.__table__).values(
-        action="sync.finish", target=f"account {account_id} {name or ''}".strip(),
-        outcome=outcome, details={"run_id": run_id, **details},
-        user_id=requester.id if requester else None,
-        actor=requester.email if requester else "system"))
+    connection.execute(
+        insert(AuditEntry.__table__).values(
+            action="sync.finish",
+            target=f"account {account_id} {name or ''}".strip(),
+            outcome=outcome,
+            details={"run_id": run_id, **details},
+            user_id=requester.id if requester else None,
+            actor=requester.email if requester else "system",
+        )
+    )
 
 
-def run_sync(account_id: int, trigger: str = SyncTrigger.MANUAL.value,
-             run_id: int | None = None, job=None) -> dict:
+def run_sync(
+    account_id: int, trigger: str = SyncTrigger.MANUAL.value, run_id: int | None = None, job=None
+) -> dict:
     """Run a sync of the account in this process and return its outcome as a dict.
 
     With `run_id`, the queued run is taken over (a run that is no longer queued is left
@@ -251,8 +294,11 @@ def run_sync(account_id: int, trigger: str = SyncTrigger.MANUAL.value,
     if run_id is None:
         run, created = _create_run(account_id, trigger)
         if not created:
-            return {"status": "skipped", "run_id": run.id,
-                    "reason": "another sync of this account is queued or running"}
+            return {
+                "status": "skipped",
+                "run_id": run.id,
+                "reason": "another sync of this account is queued or running",
+            }
         run_id = run.id
         db.session.commit()
     config = current_app.config
@@ -260,8 +306,7 @@ def run_sync(account_id: int, trigger: str = SyncTrigger.MANUAL.value,
     try:
         if not _claim(run_id, job.id if job is not None else None):
             heartbeat.stop()
-            return {"status": "skipped", "run_id": run_id,
-                    "reason": "the run is no longer queued"}
+            return {"status": "skipped", "run_id": run_id, "reason": "the run is no longer queued"}
         return _run_claimed(account_id, run_id, job)
     finally:
         heartbeat.stop()
@@ -274,8 +319,7 @@ class _Preloader:
         self.engine = engine
         self.account_id = account_id
         self.rows: ExistingRows | None = None
-        self.thread = threading.Thread(target=self._load, name=f"preload-{account_id}",
-                                       daemon=True)
+        self.thread = threading.Thread(target=self._load, name=f"preload-{account_id}", daemon=True)
 
     def _load(self) -> None:
         try:
@@ -303,8 +347,7 @@ def _run_claimed(account_id: int, run_id: int, job) -> dict:
         account = db.session.get(Account, account_id)
         if account is None:
             raise SyncFailure("The account no longer exists.")
-        root = db.session.get(Company, account.root_company_id) if account.root_company_id \
-            else None
+        root = db.session.get(Company, account.root_company_id) if account.root_company_id else None
         password = decrypt_secret(account.password_encrypted)
         settings = client_settings(account.max_calls_per_second)
         msp_url, business_url = account.msp_url, account.business_url
@@ -326,26 +369,36 @@ def _run_claimed(account_id: int, run_id: int, job) -> dict:
                 progress("business", 0, None)
                 fetcher.fetch_business(client)
         snapshot = fetcher.snapshot
-        progress("applying", len(snapshot.msp_licenses) + len(snapshot.business_licenses),
-                 None)
+        progress("applying", len(snapshot.msp_licenses) + len(snapshot.business_licenses), None)
         existing = preloader.result()
         fetch_seconds = time.perf_counter() - fetch_started
         now = utcnow()
         with immediate(engine.connect()) as connection, connection.begin():
-            connection.execute(select(accounts_t.c.id).where(accounts_t.c.id == account_id)
-                               .with_for_update())
-            counts, root_company_id = apply_snapshot(connection, account_id, snapshot, now,
-                                                     skip_setup, existing)
+            connection.execute(
+                select(accounts_t.c.id).where(accounts_t.c.id == account_id).with_for_update()
+            )
+            counts, root_company_id = apply_snapshot(
+                connection, account_id, snapshot, now, skip_setup, existing
+            )
             finish_run(connection, run_id, account_id, counts, now, root_company_id)
             audit_outcome(connection, run_id, account_id, "ok", counts.as_dict())
         apply_seconds = time.perf_counter() - fetch_started - fetch_seconds
-        log.info("sync run %s of account %s: fetched in %.2f s, applied in %.2f s: %s", run_id,
-                 account_id, fetch_seconds, apply_seconds, counts.as_dict())
+        log.info(
+            "sync run %s of account %s: fetched in %.2f s, applied in %.2f s: %s",
+            run_id,
+            account_id,
+            fetch_seconds,
+            apply_seconds,
+            counts.as_dict(),
+        )
         return {"status": SyncStatus.SUCCEEDED.value, "run_id": run_id, **counts.as_dict()}
     except RunTakenOver:
         db.session.rollback()
-        return {"status": "abandoned", "run_id": run_id,
-                "reason": "the run was marked failed while it ran; nothing was saved"}
+        return {
+            "status": "abandoned",
+            "run_id": run_id,
+            "reason": "the run was marked failed while it ran; nothing was saved",
+        }
     except SyncFailure as failure:
         db.session.rollback()
         fail_run(run_id, account_id, failure.message, failure.credentials_invalid)
@@ -359,8 +412,10 @@ def _run_claimed(account_id: int, run_id: int, job) -> dict:
         return {"status": SyncStatus.FAILED.value, "run_id": run_id, "error": message}
     except JobTimeoutException:
         db.session.rollback()
-        message = (f"The sync took longer than {current_app.config['SYNC_JOB_TIMEOUT']} s "
-                   "(SYNC_JOB_TIMEOUT) and was stopped; nothing was saved.")
+        message = (
+            f"The sync took longer than {current_app.config['SYNC_JOB_TIMEOUT']} s "
+            "(SYNC_JOB_TIMEOUT) and was stopped; nothing was saved."
+        )
         fail_run(run_id, account_id, message)
         raise
     except (KeyboardInterrupt, SystemExit):
@@ -382,8 +437,10 @@ def _database_failure(error: SQLAlchemyError) -> str:
     """Why the sync failed, when the database did: unreachable, or refusing the changes."""
     lost = isinstance(error, OperationalError) or getattr(error, "connection_invalidated", False)
     if lost:
-        return ("The database was unavailable during the sync; nothing was saved "
-                f"({_first_line(error)}).")
+        return (
+            "The database was unavailable during the sync; nothing was saved "
+            f"({_first_line(error)})."
+        )
     return f"The database refused the changes; nothing was saved ({_first_line(error)})."
 
 
@@ -401,8 +458,9 @@ def _fail_run_patiently(run_id: int, account_id: int, message: str) -> bool:
             if time.monotonic() + delay > deadline:
                 log.exception("sync run %s: cannot mark it failed", run_id)
                 return False
-            log.warning("sync run %s: the database is unavailable; trying again in %.1f s",
-                        run_id, delay)
+            log.warning(
+                "sync run %s: the database is unavailable; trying again in %.1f s", run_id, delay
+            )
             time.sleep(delay)
             delay = min(delay * 2, 4.0)
 
@@ -424,9 +482,12 @@ def run_inline(account: Account, requested_by: User | None = None) -> dict:
         if not created and run.status == SyncStatus.RUNNING:
             raise SyncRefused(f"A sync of this account is already running (run {run.id}).")
     run_id, job_id, trigger = run.id, run.job_id, run.trigger
-    audit.record_now("sync.request", f"account {account_id} {account.name}",
-                     details={"run_id": run_id, "trigger": trigger, "inline": True},
-                     user=requested_by)
+    audit.record_now(
+        "sync.request",
+        f"account {account_id} {account.name}",
+        details={"run_id": run_id, "trigger": trigger, "inline": True},
+        user=requested_by,
+    )
     _cancel_job(job_id)
     return run_sync(account_id, trigger, run_id)
 
@@ -458,8 +519,9 @@ def refresh_stale_runs(account_id: int | None = None) -> int:
     whose job is gone or failed before starting will never run. Either way the account can
     be synchronized again.
     """
-    query = select(runs_t.c.id, runs_t.c.account_id, runs_t.c.status, runs_t.c.job_id,
-                   runs_t.c.created_at).where(runs_t.c.status.in_(ACTIVE_STATUSES))
+    query = select(
+        runs_t.c.id, runs_t.c.account_id, runs_t.c.status, runs_t.c.job_id, runs_t.c.created_at
+    ).where(runs_t.c.status.in_(ACTIVE_STATUSES))
     if account_id is not None:
         query = query.where(runs_t.c.account_id == account_id)
     with db.engine.connect() as connection:
@@ -485,8 +547,9 @@ def refresh_stale_runs(account_id: int | None = None) -> int:
                 reason = "The sync job ended without running the sync."
         if reason and fail_run(run.id, run.account_id, reason):
             failed += 1
-            log.warning("sync run %s of account %s marked failed: %s", run.id,
-                        run.account_id, reason)
+            log.warning(
+                "sync run %s of account %s marked failed: %s", run.id, run.account_id, reason
+            )
     return failed
 
 
@@ -503,9 +566,11 @@ def run_progress(run: SyncRun) -> dict:
             phase, done, total = meta["phase"], meta.get("done") or 0, meta.get("total")
     if run.status == SyncStatus.SUCCEEDED:
         percent = 100
-        message = (f"Synchronized: {run.licenses_added} licenses added, "
-                   f"{run.licenses_changed} changed, {run.licenses_removed} removed; "
-                   f"{run.companies_added} companies added, {run.companies_unlinked} unlinked.")
+        message = (
+            f"Synchronized: {run.licenses_added} licenses added, "
+            f"{run.licenses_changed} changed, {run.licenses_removed} removed; "
+            f"{run.companies_added} companies added, {run.companies_unlinked} unlinked."
+        )
     elif run.status == SyncStatus.FAILED:
         percent = 100
         message = f"Failed: {run.error or 'unknown error'}"
@@ -514,14 +579,26 @@ def run_progress(run: SyncRun) -> dict:
     else:
         percent = _percent(phase, done, total)
         message = describe(phase, done, total)
-    return {"status": run.status, "phase": phase, "done": done, "total": total,
-            "percent": percent, "message": message}
+    return {
+        "status": run.status,
+        "phase": phase,
+        "done": done,
+        "total": total,
+        "percent": percent,
+        "message": message,
+    }
 
 
 def _percent(phase: str | None, done: int, total: int | None) -> int:
     share = min(1.0, done / total) if total else 0.0
-    ranges = {"starting": (0, 2), "companies": (2, 10), "licenses": (10, 85),
-              "business": (85, 95), "applying": (95, 99), "done": (100, 100)}
+    ranges = {
+        "starting": (0, 2),
+        "companies": (2, 10),
+        "licenses": (10, 85),
+        "business": (85, 95),
+        "applying": (95, 99),
+        "done": (100, 100),
+    }
     low, high = ranges.get(phase or "", (0, 0))
     return int(low + (high - low) * share)
 
@@ -529,10 +606,16 @@ def _percent(phase: str | None, done: int, total: int | None) -> int:
 # -- removing pools (R11) ---------------------------------------------------------------------
 def pool_removal_preview(account: Account) -> tuple[int, int]:
     """How many pools and licenses `remove_pools` would delete (for the confirmation)."""
-    pools = db.session.scalar(select(func.count(LicensePool.id))
-                              .where(LicensePool.account_id == account.id)) or 0
-    licenses = db.session.scalar(select(func.count(License.id))
-                                 .where(License.account_id == account.id)) or 0
+    pools = (
+        db.session.scalar(
+            select(func.count(LicensePool.id)).where(LicensePool.account_id == account.id)
+        )
+        or 0
+    )
+    licenses = (
+        db.session.scalar(select(func.count(License.id)).where(License.account_id == account.id))
+        or 0
+    )
     return pools, licenses
 
 
@@ -548,12 +631,16 @@ def remove_pools(account_id: int, requested_by: User | None = None) -> RemovalRe
     try:
         result = _remove_pools(account_id)
     except SyncRefused as refusal:
-        audit.record_now("pools.remove", target, "refused", {"reason": refusal.message},
-                         user=requested_by)
+        audit.record_now(
+            "pools.remove", target, "refused", {"reason": refusal.message}, user=requested_by
+        )
         raise
-    audit.record_now("pools.remove", target,
-                     details={"pools": result.pools, "licenses": result.licenses},
-                     user=requested_by)
+    audit.record_now(
+        "pools.remove",
+        target,
+        details={"pools": result.pools, "licenses": result.licenses},
+        user=requested_by,
+    )
     return result
 
 
@@ -561,42 +648,60 @@ def _remove_pools(account_id: int) -> RemovalResult:
     now = utcnow()
     queued_jobs: list[str] = []
     with immediate(db.engine.connect()) as connection, connection.begin():
-        exists = connection.scalar(select(accounts_t.c.id).where(accounts_t.c.id == account_id)
-                                   .with_for_update())
+        exists = connection.scalar(
+            select(accounts_t.c.id).where(accounts_t.c.id == account_id).with_for_update()
+        )
         if exists is None:
             raise SyncRefused(f"There is no account {account_id}.")
         active = connection.execute(
-            select(runs_t.c.id, runs_t.c.status, runs_t.c.job_id)
-            .where(runs_t.c.account_id == account_id, runs_t.c.status.in_(ACTIVE_STATUSES))
+            select(runs_t.c.id, runs_t.c.status, runs_t.c.job_id).where(
+                runs_t.c.account_id == account_id, runs_t.c.status.in_(ACTIVE_STATUSES)
+            )
         ).all()
         if any(run.status == SyncStatus.RUNNING for run in active):
-            raise SyncRefused("A sync of this account is running; remove the pools once it "
-                              "has finished.")
+            raise SyncRefused(
+                "A sync of this account is running; remove the pools once it has finished."
+            )
         for run in active:
             queued_jobs.append(run.job_id)
-            connection.execute(update(runs_t).where(runs_t.c.id == run.id).values(
-                status=SyncStatus.FAILED.value, finished_at=now,
-                error="Cancelled: the account's pools were removed."))
+            connection.execute(
+                update(runs_t)
+                .where(runs_t.c.id == run.id)
+                .values(
+                    status=SyncStatus.FAILED.value,
+                    finished_at=now,
+                    error="Cancelled: the account's pools were removed.",
+                )
+            )
         pools_t, licenses_t = LicensePool.__table__, License.__table__
         license_ids = select(licenses_t.c.id).where(licenses_t.c.account_id == account_id)
         pool_ids = select(pools_t.c.id).where(pools_t.c.account_id == account_id)
         pools = connection.scalar(select(func.count()).select_from(pool_ids.subquery()))
         licenses = connection.scalar(select(func.count()).select_from(license_ids.subquery()))
-        connection.execute(delete(LicenseTag.__table__)
-                           .where(LicenseTag.__table__.c.license_id.in_(license_ids)))
-        connection.execute(delete(PoolLicense.__table__)
-                           .where(PoolLicense.__table__.c.pool_id.in_(pool_ids)))
+        connection.execute(
+            delete(LicenseTag.__table__).where(LicenseTag.__table__.c.license_id.in_(license_ids))
+        )
+        connection.execute(
+            delete(PoolLicense.__table__).where(PoolLicense.__table__.c.pool_id.in_(pool_ids))
+        )
         connection.execute(delete(pools_t).where(pools_t.c.account_id == account_id))
         connection.execute(delete(licenses_t).where(licenses_t.c.account_id == account_id))
         companies_t = Company.__table__
-        connection.execute(update(companies_t).where(companies_t.c.account_id == account_id,
-                                                     companies_t.c.unlinked_at.is_(None))
-                           .values(unlinked_at=now))
-        connection.execute(update(companies_t).where(companies_t.c.account_id == account_id,
-                                                     companies_t.c.in_license_tree.is_(True))
-                           .values(in_license_tree=False))
-        connection.execute(update(accounts_t).where(accounts_t.c.id == account_id)
-                           .values(state=AccountState.DISCONNECTED.value))
+        connection.execute(
+            update(companies_t)
+            .where(companies_t.c.account_id == account_id, companies_t.c.unlinked_at.is_(None))
+            .values(unlinked_at=now)
+        )
+        connection.execute(
+            update(companies_t)
+            .where(companies_t.c.account_id == account_id, companies_t.c.in_license_tree.is_(True))
+            .values(in_license_tree=False)
+        )
+        connection.execute(
+            update(accounts_t)
+            .where(accounts_t.c.id == account_id)
+            .values(state=AccountState.DISCONNECTED.value)
+        )
     for job_id in queued_jobs:
         _cancel_job(job_id)
     return RemovalResult(pools=pools or 0, licenses=licenses or 0)
@@ -617,17 +722,20 @@ def create_daily_runs(now: datetime | None = None) -> int:
     today = now.date()
     done_today = select(SyncRun.account_id).where(SyncRun.scheduled_for == today)
     account_ids = db.session.scalars(
-        select(Account.id).where(Account.state == AccountState.ACTIVE.value,
-                                 Account.id.not_in(done_today)).order_by(Account.id)).all()
+        select(Account.id)
+        .where(Account.state == AccountState.ACTIVE.value, Account.id.not_in(done_today))
+        .order_by(Account.id)
+    ).all()
     created = 0
     for account_id in account_ids:
-        run, is_new = _create_run(account_id, SyncTrigger.SCHEDULED.value,
-                                  scheduled_for=today)
+        run, is_new = _create_run(account_id, SyncTrigger.SCHEDULED.value, scheduled_for=today)
         if not is_new:
             continue
         _enqueue(run)
-        audit.record_now("sync.request", f"account {account_id}",
-                         details={"run_id": run.id, "new_run": True,
-                                  "trigger": SyncTrigger.SCHEDULED.value})
+        audit.record_now(
+            "sync.request",
+            f"account {account_id}",
+            details={"run_id": run.id, "new_run": True, "trigger": SyncTrigger.SCHEDULED.value},
+        )
         created += 1
     return created

@@ -31,8 +31,10 @@ from mspweb.scope import current_scope
 bp = Blueprint("tags", __name__)
 
 TAGS_PER_PAGE = 100
-SHARED_TAG = ("This tag is also on licenses outside your part of the tree: only an administrator "
-              "can rename or delete it.")
+SHARED_TAG = (
+    "This tag is also on licenses outside your part of the tree: only an administrator "
+    "can rename or delete it."
+)
 
 
 @bp.before_request
@@ -58,8 +60,14 @@ def index():
     except ValueError:
         number = 1
     page = tag_page(current_scope(), query, number, TAGS_PER_PAGE)
-    return render("tags/index.html", "tags/_list.html", page=page, q=query,
-                   may_manage=may_manage, message=None)
+    return render(
+        "tags/index.html",
+        "tags/_list.html",
+        page=page,
+        q=query,
+        may_manage=may_manage,
+        message=None,
+    )
 
 
 @bp.route("/tags/<int:tag_id>/rename", methods=["GET", "POST"])
@@ -69,19 +77,22 @@ def rename(tag_id: int):
     form = RenameTagForm(data={"name": tag_row.name} if request.method == "GET" else None)
     if request.method == "GET" or not form.validate():
         status = 200 if request.method == "GET" else 422
-        return render("tags/rename.html", "tags/_rename.html", status=status, form=form,
-                       tag=tag_row)
+        return render(
+            "tags/rename.html", "tags/_rename.html", status=status, form=form, tag=tag_row
+        )
     tag = db.session.get(Tag, tag_id)
     try:
         count, merged = rename_tag(tag, form.name.data, current_user)
         db.session.commit()
     except (TagError, IntegrityError) as error:
         db.session.rollback()
-        message = str(error) if isinstance(error, TagError) else (
-            "Another tag got that name at the same moment. Try again.")
+        message = (
+            str(error)
+            if isinstance(error, TagError)
+            else ("Another tag got that name at the same moment. Try again.")
+        )
         form.name.errors = [message]
-        return render("tags/rename.html", "tags/_rename.html", status=422, form=form,
-                       tag=tag_row)
+        return render("tags/rename.html", "tags/_rename.html", status=422, form=form, tag=tag_row)
     how = "merged into the existing tag" if merged else "renamed to"
     return _finished(f"Tag “{tag_row.name}” {how} “{form.name.data}” on {count} licenses.")
 
@@ -114,7 +125,16 @@ def _finished(message: str):
         flash(message, "success")
         return redirect(url_for("tags.index"))
     page = tag_page(current_scope(), "", 1, TAGS_PER_PAGE)
-    return render("tags/index.html", "tags/_list.html", page=page, q="", may_manage=may_manage,
-                   message=message, headers={"HX-Retarget": "#tag-list", "HX-Reswap": "outerHTML",
-                                             "HX-Push-Url": url_for("tags.index")})
-
+    return render(
+        "tags/index.html",
+        "tags/_list.html",
+        page=page,
+        q="",
+        may_manage=may_manage,
+        message=message,
+        headers={
+            "HX-Retarget": "#tag-list",
+            "HX-Reswap": "outerHTML",
+            "HX-Push-Url": url_for("tags.index"),
+        },
+    )

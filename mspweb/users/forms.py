@@ -18,7 +18,8 @@ class StaffUserForm(FlaskForm):
         validators=[
             DataRequired(),
             Length(
-                min=MIN_PASSWORD_LENGTH, max=1024,
+                min=MIN_PASSWORD_LENGTH,
+                max=1024,
                 message=f"The password must have at least {MIN_PASSWORD_LENGTH} characters.",
             ),
         ],

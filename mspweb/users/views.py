@@ -45,8 +45,9 @@ def _form() -> StaffUserForm:
 
 def _page(form: StaffUserForm, status: int = 200, error: str | None = None):
     users = db.session.scalars(select(User).order_by(User.role, User.email)).all()
-    return render("users/index.html", "users/_form.html", status=status, form=form,
-                  users=users, error=error)
+    return render(
+        "users/index.html", "users/_form.html", status=status, form=form, users=users, error=error
+    )
 
 
 def _back_to_list() -> Response:
@@ -79,8 +80,14 @@ def create():
         db.session.commit()
     except UserError as error:
         db.session.rollback()
-        record("user.create", form.email.data, "refused", {"reason": str(error)},
-               user=current_user, commit=True)
+        record(
+            "user.create",
+            form.email.data,
+            "refused",
+            {"reason": str(error)},
+            user=current_user,
+            commit=True,
+        )
         return _page(form, 422, str(error))
     flash(f"Created {user.role} {user.email}.", "success")
     return _back_to_list()

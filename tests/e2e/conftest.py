@@ -97,8 +97,13 @@ def screenshot(page, name: str) -> None:
 @pytest.fixture()
 def sync_worker(worker_env: dict):
     """A real worker process whose portal client has no rate limit (syncs take a second)."""
-    env = dict(worker_env, PORTAL_MAX_CALLS_PER_SECOND="0", PORTAL_MAX_ATTEMPTS="3",
-               PORTAL_MAX_TOTAL_WAIT="3", LOG_LEVEL="WARNING")
+    env = dict(
+        worker_env,
+        PORTAL_MAX_CALLS_PER_SECOND="0",
+        PORTAL_MAX_ATTEMPTS="3",
+        PORTAL_MAX_TOTAL_WAIT="3",
+        LOG_LEVEL="WARNING",
+    )
     process = start_rq_worker(env)
     yield process
     process.terminate()

@@ -17,8 +17,9 @@ from tests.e2e.conftest import screenshot, sign_in
 SYNC_TIMEOUT = 30_000
 
 
-def test_r14_admin_adds_the_demo_account_and_watches_its_first_sync(page, admin, sandbox,
-                                                                    fast_portal, sync_worker):
+def test_r14_admin_adds_the_demo_account_and_watches_its_first_sync(
+    page, admin, sandbox, fast_portal, sync_worker
+):
     sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
     page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Accounts").click()
     page.get_by_role("link", name="Add account").click()
@@ -44,8 +45,9 @@ def test_r14_admin_adds_the_demo_account_and_watches_its_first_sync(page, admin,
     screenshot(page, "sync-status")
 
 
-def test_r14_pressing_synchronize_twice_quickly_starts_one_run(page, admin, import_demo,
-                                                               worker_env):
+def test_r14_pressing_synchronize_twice_quickly_starts_one_run(
+    page, admin, import_demo, worker_env
+):
     account = import_demo("northwind", business=True)  # runs its first sync in-process
     runs_before = db.session.scalar(select(func.count(SyncRun.id)))
     sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -71,8 +73,9 @@ def test_r14_pressing_synchronize_twice_quickly_starts_one_run(page, admin, impo
         worker.wait(timeout=10)
     expect(status).to_have_attribute("data-run", first_run)
 
-    page.get_by_role("navigation", name="Main menu").get_by_role("link",
-                                                                 name="Sync history").click()
+    page.get_by_role("navigation", name="Main menu").get_by_role(
+        "link", name="Sync history"
+    ).click()
     history = page.locator("#sync-history tbody tr")
     expect(history).to_have_count(runs_before + 1)
     expect(history.first).to_have_attribute("data-run", first_run)
@@ -83,8 +86,7 @@ def test_r14_pressing_synchronize_twice_quickly_starts_one_run(page, admin, impo
     screenshot(page, "syncs")
 
 
-def test_r11_removing_pools_names_the_counts_and_unlinks_the_customers(page, admin,
-                                                                       import_demo):
+def test_r11_removing_pools_names_the_counts_and_unlinks_the_customers(page, admin, import_demo):
     account = import_demo("northwind", business=True)
     sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
     page.goto("/licenses")
@@ -99,13 +101,15 @@ def test_r11_removing_pools_names_the_counts_and_unlinks_the_customers(page, adm
     expect(dialog).to_contain_text(f"{pools} pools")
     expect(dialog).to_contain_text(f"{licenses} licenses")
     dialog.get_by_role("button", name=f"Remove {pools} pools and {licenses} licenses").click()
-    expect(page.get_by_text(f"Removed {pools} pools and {licenses} licenses of {account.name}."))\
-        .to_be_visible()
+    expect(
+        page.get_by_text(f"Removed {pools} pools and {licenses} licenses of {account.name}.")
+    ).to_be_visible()
 
     page.goto("/licenses")
     expect(page.locator("#license-table tbody")).to_contain_text("No licenses yet")
     page.get_by_role("navigation", name="Main menu").get_by_role(
-        "link", name="Managed Customers").click()
+        "link", name="Managed Customers"
+    ).click()
     unlinked = page.locator("#customer-list tbody tr[data-status=unlinked]")
     expect(unlinked.first).to_contain_text("Unlinked")
     expect(page.locator("#customer-list tbody tr:not([data-status=unlinked])")).to_have_count(0)
@@ -116,15 +120,23 @@ def test_r11_removing_pools_names_the_counts_and_unlinks_the_customers(page, adm
 def _customers_with_licenses(account) -> list[Company]:
     """The MSP-portal customers of `account` that hold licenses, by name."""
     with_licenses = select(License.company_id).distinct()
-    return list(db.session.scalars(
-        select(Company).where(Company.account_id == account.id, Company.source == "msp",
-                              Company.entity_type == 1007, Company.id.in_(with_licenses))
-        .order_by(Company.name)))
+    return list(
+        db.session.scalars(
+            select(Company)
+            .where(
+                Company.account_id == account.id,
+                Company.source == "msp",
+                Company.entity_type == 1007,
+                Company.id.in_(with_licenses),
+            )
+            .order_by(Company.name)
+        )
+    )
 
 
-def test_r09_a_company_renamed_and_one_removed_in_the_portal_after_a_sync(page, admin,
-                                                                         import_demo, sandbox,
-                                                                         sync_worker):
+def test_r09_a_company_renamed_and_one_removed_in_the_portal_after_a_sync(
+    page, admin, import_demo, sandbox, sync_worker
+):
     account = import_demo("northwind", business=True)
     renamed, removed = _customers_with_licenses(account)[:2]
     sandbox.control.rename_company(renamed.portal_id, "Renamed Industries")
@@ -140,14 +152,16 @@ def test_r09_a_company_renamed_and_one_removed_in_the_portal_after_a_sync(page, 
 
     # The license table refreshed itself: the new name, the old tag (R09).
     renamed_rows = page.locator("#license-table tbody tr[data-row]").filter(
-        has_text="Renamed Industries")
+        has_text="Renamed Industries"
+    )
     expect(renamed_rows.first).to_be_visible()
     expect(renamed_rows.first.locator(".tag-name")).to_contain_text([renamed.name])
     expect(page.locator("#license-tree")).to_contain_text("Renamed Industries")
     expect(page.locator("#license-tree")).not_to_contain_text(renamed.name)
 
     page.get_by_role("navigation", name="Main menu").get_by_role(
-        "link", name="Managed Customers").click()
+        "link", name="Managed Customers"
+    ).click()
     row = page.locator(f"#customer-{removed.id}")
     expect(row).to_have_attribute("data-status", "unlinked")
     expect(row).to_contain_text("Unlinked")

@@ -18,10 +18,12 @@ ROWS = "#license-table tbody tr[data-row]"
 
 def _customer_with_licenses(account) -> tuple[Company, License]:
     """A customer of `account` with licenses, and one of them."""
-    counts = (select(License.company_id, func.count().label("n"))
-              .group_by(License.company_id).subquery())
+    counts = (
+        select(License.company_id, func.count().label("n")).group_by(License.company_id).subquery()
+    )
     customer = db.session.scalars(
-        select(Company).join(counts, counts.c.company_id == Company.id)
+        select(Company)
+        .join(counts, counts.c.company_id == Company.id)
         .where(Company.account_id == account.id, Company.entity_type == 1007)
         .order_by(counts.c.n.desc(), Company.name)
     ).first()
@@ -48,8 +50,9 @@ def _row_ids(page) -> list[str]:
     return [row.get_attribute("data-row") for row in page.locator(ROWS).all()]
 
 
-def test_filters_live_in_the_url_and_a_new_page_shows_the_same_view(page, browser, admin,
-                                                                    import_demo, live_server):
+def test_filters_live_in_the_url_and_a_new_page_shows_the_same_view(
+    page, browser, admin, import_demo, live_server
+):
     account = import_demo("northwind", business=True)
     customer, license_ = _customer_with_licenses(account)
     search = license_.product_name.split()[0]
@@ -62,8 +65,7 @@ def test_filters_live_in_the_url_and_a_new_page_shows_the_same_view(page, browse
     expect(page.locator("#license-table")).to_have_attribute("data-company", str(customer.id))
     page.get_by_label("Tag", exact=True).fill(customer.name)
     page.get_by_label("Tag", exact=True).press("Enter")
-    expect(page.locator("#license-table .active-filters")).to_contain_text(
-        f"Tag: {customer.name}")
+    expect(page.locator("#license-table .active-filters")).to_contain_text(f"Tag: {customer.name}")
     page.get_by_label("Search", exact=True).fill(search)  # debounced: no Enter
     expect(page.locator("#license-table .active-filters")).to_contain_text(f"Search: “{search}”")
 
@@ -76,8 +78,11 @@ def test_filters_live_in_the_url_and_a_new_page_shows_the_same_view(page, browse
     assert license_.public_key in page.locator("#license-table tbody").inner_text()
     screenshot(page, "licenses")
 
-    context = browser.new_context(base_url=live_server, viewport={"width": 1440, "height": 900},
-                                  storage_state=page.context.storage_state())
+    context = browser.new_context(
+        base_url=live_server,
+        viewport={"width": 1440, "height": 900},
+        storage_state=page.context.storage_state(),
+    )
     try:
         bookmark = context.new_page()
         bookmark.goto(page.url)
@@ -119,7 +124,8 @@ def test_r09_admin_adds_and_removes_a_tag_inline_then_renames_a_tag(page, admin,
     dialog.get_by_label("New name").fill("Key account")
     dialog.get_by_role("button", name="Rename on").click()
     expect(page.locator("#tag-list [role=status]")).to_contain_text(
-        f"Tag “{customer.name}” renamed to “Key account”")
+        f"Tag “{customer.name}” renamed to “Key account”"
+    )
     expect(page.locator("#tag-list tbody tr").filter(has_text="Key account")).to_be_visible()
 
     page.goto(f"/licenses?q={key}")
@@ -127,5 +133,6 @@ def test_r09_admin_adds_and_removes_a_tag_inline_then_renames_a_tag(page, admin,
     expect(row.locator(".tag-name")).to_have_text(["Key account"])
     page.goto("/licenses?tag=Key+account")
     expect(page.locator(ROWS).first).to_be_visible()
-    assert all("Key account" in text for text in
-               page.locator(f"{ROWS} .tags-cell").all_inner_texts())
+    assert all(
+        "Key account" in text for text in page.locator(f"{ROWS} .tags-cell").all_inner_texts()
+    )

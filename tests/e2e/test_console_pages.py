@@ -95,8 +95,9 @@ def _assert_csrf_everywhere(page, where: str) -> None:
     assert page.evaluate(MISSING_CSRF) == [], where
 
 
-def test_pushed_urls_load_as_full_pages_and_every_form_carries_a_csrf_token(page, admin,
-                                                                            import_demo):
+def test_pushed_urls_load_as_full_pages_and_every_form_carries_a_csrf_token(
+    page, admin, import_demo
+):
     account = import_demo("northwind", business=True)
     page.add_init_script(RECORD_PUSHED_URLS)
     sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)

@@ -20,21 +20,23 @@ def _sign_in(page, email: str, password: str) -> None:
 
 
 def _customer_with_licenses(account) -> Company:
-    counts = (select(License.company_id, func.count().label("n"))
-              .group_by(License.company_id).subquery())
+    counts = (
+        select(License.company_id, func.count().label("n")).group_by(License.company_id).subquery()
+    )
     return db.session.scalars(
-        select(Company).join(counts, counts.c.company_id == Company.id)
+        select(Company)
+        .join(counts, counts.c.company_id == Company.id)
         .where(Company.account_id == account.id, Company.entity_type == 1007)
         .order_by(Company.name)
     ).first()
 
 
-def test_r17_admin_sets_up_a_customer_who_then_sees_only_its_licenses(page, admin,
-                                                                        import_demo):
+def test_r17_admin_sets_up_a_customer_who_then_sees_only_its_licenses(page, admin, import_demo):
     account = import_demo("fabrikam")
     customer = _customer_with_licenses(account)
     own_licenses = db.session.scalar(
-        select(func.count(License.id)).where(License.company_id == customer.id))
+        select(func.count(License.id)).where(License.company_id == customer.id)
+    )
 
     _sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
     page.get_by_role("link", name="Managed Customers").click()
@@ -42,8 +44,10 @@ def test_r17_admin_sets_up_a_customer_who_then_sees_only_its_licenses(page, admi
     row = page.locator(f"#customer-{customer.id}")
     row.get_by_role("link", name="Set up").click()
     page.wait_for_url(f"**/customers/{customer.id}/setup")
-    assert page.get_by_label("Group in the Computers tree").input_value() == \
-        f"Customers / {customer.name}"
+    assert (
+        page.get_by_label("Group in the Computers tree").input_value()
+        == f"Customers / {customer.name}"
+    )
     page.get_by_label("Email").fill("owner@customer-e2e.example")
     page.get_by_role("button", name="Set up customer").click()
     summary = page.locator(".setup-done")

@@ -53,19 +53,25 @@ class SandboxHandle:
     def login(self, account: str = "northwind", portal: str = "msp") -> dict[str, str]:
         """Log a demo account (key of DEMO_ACCOUNTS) in; returns the Authorization header."""
         demo = self.accounts[account]
-        response = requests.post(f"{self.portal_url(portal)}/Token/Get", timeout=10,
-                                 json={"username": demo.username, "password": demo.password})
+        response = requests.post(
+            f"{self.portal_url(portal)}/Token/Get",
+            timeout=10,
+            json={"username": demo.username, "password": demo.password},
+        )
         response.raise_for_status()
         return {"Authorization": f"Bearer {response.json()['accessToken']}"}
 
-    def post(self, portal: str, path: str, json: object = None,
-             headers: dict[str, str] | None = None) -> requests.Response:
+    def post(
+        self, portal: str, path: str, json: object = None, headers: dict[str, str] | None = None
+    ) -> requests.Response:
         """POST ``json`` to ``path`` of ``portal`` ("msp" or "business")."""
-        return requests.post(f"{self.portal_url(portal)}/{path}", json=json, headers=headers,
-                             timeout=10)
+        return requests.post(
+            f"{self.portal_url(portal)}/{path}", json=json, headers=headers, timeout=10
+        )
 
-    def get(self, portal: str, path: str,
-            headers: dict[str, str] | None = None) -> requests.Response:
+    def get(
+        self, portal: str, path: str, headers: dict[str, str] | None = None
+    ) -> requests.Response:
         """GET ``path`` of ``portal``."""
         return requests.get(f"{self.portal_url(portal)}/{path}", headers=headers, timeout=10)
 
@@ -73,8 +79,9 @@ class SandboxHandle:
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[RunningServer]:
     """The sandbox served in a background thread for the whole session."""
-    config = SandboxConfig(seed=SANDBOX_SEED, companies=SANDBOX_COMPANIES,
-                           licenses=SANDBOX_LICENSES, enable_admin=True)
+    config = SandboxConfig(
+        seed=SANDBOX_SEED, companies=SANDBOX_COMPANIES, licenses=SANDBOX_LICENSES, enable_admin=True
+    )
     server = run_in_thread(create_app(config))
     yield server
     server.stop()
@@ -85,6 +92,7 @@ def sandbox(sandbox_server: RunningServer) -> Iterator[SandboxHandle]:
     """The session's sandbox, reset to its initial world, without faults or tokens."""
     control = SandboxControl(sandbox_server.url)
     control.reset()
-    yield SandboxHandle(url=sandbox_server.url, control=control, accounts=DEMO_ACCOUNTS,
-                        main=MAIN_ACCOUNT)
+    yield SandboxHandle(
+        url=sandbox_server.url, control=control, accounts=DEMO_ACCOUNTS, main=MAIN_ACCOUNT
+    )
     control.session.close()

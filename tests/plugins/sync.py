@@ -24,10 +24,23 @@ FAST_PORTAL = {
 }
 
 #: The tables a sync writes, and the account columns that only say how the last sync went.
-DATA_TABLES = ("account", "company", "site", "license_pool", "license", "pool_license", "tag",
-               "license_tag")
-SYNC_OUTCOME_COLUMNS = {"last_sync_at", "last_sync_status", "last_sync_error",
-                        "last_success_at", "credentials_valid"}
+DATA_TABLES = (
+    "account",
+    "company",
+    "site",
+    "license_pool",
+    "license",
+    "pool_license",
+    "tag",
+    "license_tag",
+)
+SYNC_OUTCOME_COLUMNS = {
+    "last_sync_at",
+    "last_sync_status",
+    "last_sync_error",
+    "last_success_at",
+    "credentials_valid",
+}
 
 
 @pytest.fixture()
@@ -43,14 +56,19 @@ def fast_portal(app):
 def import_demo(fast_portal, sandbox) -> Callable:
     """``import_demo("northwind", business=True, sync=True)``: the imported Account."""
 
-    def _import(name: str = "northwind", msp: bool = True, business: bool = False,
-                sync: bool = True):
+    def _import(
+        name: str = "northwind", msp: bool = True, business: bool = False, sync: bool = True
+    ):
         from mspweb.accounts.service import import_account
 
         demo = sandbox.accounts[name]
-        account, _ = import_account(sandbox.msp_url if msp else None,
-                                    sandbox.business_url if business else None,
-                                    demo.username, demo.password, enqueue_sync=False)
+        account, _ = import_account(
+            sandbox.msp_url if msp else None,
+            sandbox.business_url if business else None,
+            demo.username,
+            demo.password,
+            enqueue_sync=False,
+        )
         if sync:
             outcome = sync_now(account)
             assert outcome["status"] == "succeeded", outcome
@@ -70,9 +88,14 @@ def sync_now(account) -> dict:
 def sync_env(worker_env: dict) -> dict:
     """The environment of worker and scheduler processes: fast portal, short heartbeats."""
     env = dict(worker_env)
-    env.update(PORTAL_MAX_CALLS_PER_SECOND="0", PORTAL_MAX_ATTEMPTS="3",
-               PORTAL_MAX_TOTAL_WAIT="3", SYNC_STALE_AFTER="2", DAILY_SYNC_HOUR="0",
-               LOG_LEVEL="WARNING")
+    env.update(
+        PORTAL_MAX_CALLS_PER_SECOND="0",
+        PORTAL_MAX_ATTEMPTS="3",
+        PORTAL_MAX_TOTAL_WAIT="3",
+        SYNC_STALE_AFTER="2",
+        DAILY_SYNC_HOUR="0",
+        LOG_LEVEL="WARNING",
+    )
     return env
 
 
