@@ -15,7 +15,7 @@ from mspweb.accounts.queries import account_rows, get_account
 from mspweb.audit import record
 from mspweb.extensions import db
 from mspweb.htmx_utils import render, wants_fragment
-from mspweb.syncs.views import LICENSES_CHANGED, status_context
+from mspweb.sync_history.views import LICENSES_CHANGED, status_context
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
@@ -101,7 +101,7 @@ def sync(account_id: int) -> ResponseReturnValue:
         abort(409, description=refusal.message)
     if not wants_fragment():
         return redirect(url_for("syncs.status", run_id=run.id))
-    return render("syncs/status.html", "syncs/_status.html", **status_context(run))
+    return render("sync_history/status.html", "sync_history/_status.html", **status_context(run))
 
 
 @bp.get("/<int:account_id>/remove-pools")

@@ -2,5 +2,5 @@
 
 `queries` builds every query on licenses in pools (page, export, CLI); `paging` serves pages
 fast; `tree` builds the tree; `status` says what state a license is in; `tags` edits tags;
-`export` writes CSV; `views` and `tag_views` are the web pages, `cli` the command line.
+`export` writes CSV; `views` is the web pages, `cli` the command line.
 """

@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, SelectChoice, StringField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
-from mspweb.licenses.tags import MAX_TAG_LENGTH, TagError, clean_tag_name
+from mspweb.tags.service import MAX_TAG_LENGTH, TagError, clean_tag_name
 
 
 def valid_tag_name(form: FlaskForm, field: StringField) -> None:

@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from mspweb.extensions import db, htmx, login_manager
 from mspweb.htmx_utils import wants_fragment
-from mspweb.licenses import tag_views
 from mspweb.licenses.export import csv_response
 from mspweb.licenses.filters import LicenseFilters
 from mspweb.licenses.lookups import visible_company
@@ -22,6 +21,7 @@ from mspweb.licenses.status import STATUSES
 from mspweb.licenses.tree import build_tree
 from mspweb.models import License, LicenseTag, Tag
 from mspweb.scope import Scope, current_scope
+from mspweb.tags import license_views as tag_views
 
 bp = Blueprint("licenses", __name__)
 

@@ -24,9 +24,9 @@ from mspweb.extensions import db, login_manager
 from mspweb.htmx_utils import render, wants_fragment
 from mspweb.licenses.forms import RenameTagForm
 from mspweb.licenses.lookups import tag_page, visible_tag
-from mspweb.licenses.tags import TagError, begin_write, delete_tag, rename_tag
 from mspweb.models import Tag
 from mspweb.scope import current_scope
+from mspweb.tags.service import TagError, begin_write, delete_tag, rename_tag
 
 bp = Blueprint("tags", __name__)
 

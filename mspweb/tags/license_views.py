@@ -16,10 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from mspweb.extensions import db, htmx
 from mspweb.licenses.forms import BulkTagForm, RemoveTagForm, TagForm, safe_next
 from mspweb.licenses.lookups import tags_by_license, visible_license, visible_license_ids
-from mspweb.licenses.tags import TagError, begin_write, bulk_tag
-from mspweb.licenses.tags import add_tag as add_license_tag
-from mspweb.licenses.tags import remove_tag as remove_license_tag
 from mspweb.models import License, LicenseTag, Tag
+from mspweb.tags.service import TagError, begin_write, bulk_tag
+from mspweb.tags.service import add_tag as add_license_tag
+from mspweb.tags.service import remove_tag as remove_license_tag
 
 STALE_NOTICE = "Someone else changed these tags meanwhile: both changes are kept, shown here."
 RACE_ERROR = "Someone else changed this license's tags at the same moment. Try again."

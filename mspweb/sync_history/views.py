@@ -16,7 +16,7 @@ from mspweb.models import Account, AccountState, SyncRun
 from mspweb.models.sync import ACTIVE_STATUSES
 from mspweb.pagination import page_number
 from mspweb.scope import current_scope
-from mspweb.syncs.queries import (
+from mspweb.sync_history.queries import (
     STATUSES,
     HistoryFilters,
     get_visible_run,
@@ -45,8 +45,8 @@ def index() -> ResponseReturnValue:
         current_scope().require_account(filters.account)  # a forged account id: 404
     page = history_page(filters, page_number())
     return render(
-        "syncs/index.html",
-        "syncs/_history.html",
+        "sync_history/index.html",
+        "sync_history/_history.html",
         page=page,
         filters=filters,
         accounts=visible_accounts(),
@@ -69,11 +69,16 @@ def status(run_id: int) -> ResponseReturnValue:
     headers = {}
     if request.args.get("poll") and not run.is_active:
         headers["HX-Trigger"] = LICENSES_CHANGED
-    return render("syncs/status.html", "syncs/_status.html", headers=headers, **status_context(run))
+    return render(
+        "sync_history/status.html",
+        "sync_history/_status.html",
+        headers=headers,
+        **status_context(run),
+    )
 
 
 def status_context(run: SyncRun) -> dict:
-    """What `syncs/_status.html` needs (its progress comes from `sync_progress`)."""
+    """What `sync_history/_status.html` needs (its progress comes from `sync_progress`)."""
     return {"run": run, "account": run.account}
 
 
