@@ -2,6 +2,7 @@
 
 from mspweb.models.accounts import Account, AccountKind, AccountState
 from mspweb.models.audit import AuditEntry
+from mspweb.models.changes import ChangeKind, ChangeRecord
 from mspweb.models.companies import Company, CustomerStatus, EntityType, SetupState
 from mspweb.models.licenses import (
     License,
@@ -20,6 +21,8 @@ __all__ = [
     "AccountKind",
     "AccountState",
     "AuditEntry",
+    "ChangeKind",
+    "ChangeRecord",
     "Company",
     "CustomerStatus",
     "EntityType",
