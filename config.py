@@ -90,6 +90,13 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    #: Outgoing mail (scheduled reports, alert digests): see `mspweb.mail`.
+    MAIL_HOST = os.environ.get("MAIL_HOST") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT") or 0) or None
+    MAIL_TLS = os.environ.get("MAIL_TLS", "starttls")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_FROM = os.environ.get("MAIL_FROM", "mspweb@localhost")
 
 
 class TestConfig(Config):

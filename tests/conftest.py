@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import text
 
-pytest_plugins = ["tests.plugins.sandbox", "tests.plugins.sync"]
+pytest_plugins = ["tests.plugins.sandbox", "tests.plugins.sync", "tests.plugins.smtp"]
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_EMAIL = "admin@msp.example"
