@@ -70,7 +70,6 @@ class Config:
     DAILY_SYNC_HOUR = int(os.environ.get("DAILY_SYNC_HOUR", "2"))
     PORTAL_MAX_CALLS_PER_SECOND = float(os.environ.get("PORTAL_MAX_CALLS_PER_SECOND", "10"))
     FERNET_KEYS = os.environ.get("MSPWEB_FERNET_KEYS") or None  # comma-separated, newest first
-    SANDBOX_URL = os.environ.get("SANDBOX_URL", "http://127.0.0.1:5050")
     CUSTOMER_SESSION_MINUTES = int(os.environ.get("CUSTOMER_SESSION_MINUTES", "15"))
     LICENSES_PER_PAGE = int(os.environ.get("LICENSES_PER_PAGE", "50"))
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "5 per minute;20 per hour")

@@ -52,8 +52,3 @@ def init_app(app: Flask) -> None:
 def get_redis() -> Redis:
     """The current app's Redis connection."""
     return current_app.redis
-
-
-def get_queue() -> Queue:
-    """The current app's RQ queue for sync jobs."""
-    return current_app.sync_queue

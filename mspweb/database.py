@@ -33,8 +33,3 @@ def _sqlite_on_begin(connection: Connection) -> None:
         return
     immediate = connection.get_execution_options().get("sqlite_immediate", False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-def is_sqlite(engine: Engine) -> bool:
-    """True when `engine` talks to SQLite."""
-    return engine.dialect.name == "sqlite"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, request, url_for
 from flask_login import current_user
 
 
@@ -33,12 +33,12 @@ MENU = [
 
 
 def menu_items() -> list[MenuItem]:
-    """The menu entries for the current user, skipping features that are not installed."""
+    """The menu entries the current user may see."""
     if not current_user.is_authenticated:
         return []
     items = []
     for label, endpoint, audience in MENU:
-        if endpoint not in current_app.view_functions or not _visible(endpoint, audience):
+        if not _visible(endpoint, audience):
             continue
         blueprint = endpoint.split(".")[0]
         items.append(MenuItem(label, endpoint, url_for(endpoint), request.blueprint == blueprint))

@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from mspweb.extensions import db, htmx, login_manager
+from mspweb.features import blueprints as feature_blueprints
 from mspweb.formatting import register_filters
 from mspweb.menu import register_menu
 
@@ -24,7 +25,7 @@ def register_web(app: Flask) -> None:
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
-    for blueprint in _feature_blueprints():
+    for blueprint in feature_blueprints():
         app.register_blueprint(blueprint)
 
     login_manager.login_view = "auth.login"
@@ -37,13 +38,6 @@ def register_web(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.before_request(_refuse_nul_characters)
     app.after_request(_security_headers)
-
-
-def _feature_blueprints() -> list:
-    """The feature blueprints (pages), each in its own package."""
-    from mspweb.features import blueprints
-
-    return blueprints()
 
 
 def _load_user(user_id: str):

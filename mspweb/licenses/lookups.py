@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from flask import abort
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, case, func, select
 
 from mspweb.extensions import db
 from mspweb.licenses.queries import contains_text
@@ -134,18 +134,6 @@ def visible_tag(tag_id: int, scope: Scope | None = None):
     if row is None:
         abort(404)
     return row
-
-
-def tag_on_license(license: License, tag_id: int) -> Tag:
-    """The tag `tag_id` as it stands on `license`, else 404."""
-    tag = db.session.scalar(
-        select(Tag)
-        .join(LicenseTag, and_(LicenseTag.tag_id == Tag.id, LicenseTag.license_id == license.id))
-        .where(Tag.id == tag_id)
-    )
-    if tag is None:
-        abort(404)
-    return tag
 
 
 def tags_by_license(license_ids: list[int]) -> dict[int, list[tuple[int, str]]]:

@@ -136,12 +136,14 @@ def tag_options():
 
 def pool_removal_urls(rows) -> dict[int, str]:
     """For administrators: account id -> the pool-removal confirmation (R11) of the accounts
-    on the page (nothing when that page is not installed)."""
-    endpoint = "accounts.remove_pools_confirm"
-    if not current_user.is_admin or endpoint not in current_app.view_functions:
+    on the page."""
+    if not current_user.is_admin:
         return {}
     accounts = {row.account_id for row in rows}
-    return {account_id: url_for(endpoint, account_id=account_id) for account_id in accounts}
+    return {
+        account_id: url_for("accounts.remove_pools_confirm", account_id=account_id)
+        for account_id in accounts
+    }
 
 
 def tag_names(scope: Scope) -> list[str]:

@@ -64,11 +64,6 @@ class User(UserMixin, db.Model):
         return self.role == Role.ADMIN
 
     @property
-    def is_operator(self) -> bool:
-        """True for operators, who manage one company's subtree."""
-        return self.role == Role.OPERATOR
-
-    @property
     def is_customer(self) -> bool:
         """True for customer users, who see one customer's licenses only."""
         return self.role == Role.CUSTOMER

@@ -207,7 +207,3 @@ class World:
                 keys.extend(company.license_keys)
         self._listing_cache[root_id] = (self.version, keys)
         return keys
-
-    def user_for_root(self, root_id: str) -> User | None:
-        """The user whose MSP-portal root is ``root_id``, if any."""
-        return next((u for u in self.users.values() if u.msp_root_id == root_id), None)
