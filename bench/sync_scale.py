@@ -223,7 +223,7 @@ def main() -> None:
     if os.environ.get("REDIS_URL"):
         env["BENCH_REDIS_URL"] = os.environ["REDIS_URL"]
     else:
-        from mspweb.broker import embedded_redis_url, start_embedded_redis
+        from mspweb.embedded_redis import embedded_redis_url, start_embedded_redis
 
         redis_server = start_embedded_redis(f"{workdir}/redis.db")
         env["BENCH_REDIS_URL"] = embedded_redis_url(redis_server)
@@ -272,7 +272,7 @@ def main() -> None:
     finally:
         server.stop()
         if redis_server is not None:
-            redis_server.shutdown()
+            redis_server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
     companies, licenses = floor["companies"], floor["licenses"]

@@ -15,6 +15,10 @@ def create_app(config_class: object | str = "config.Config", **overrides) -> Fla
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
     app.config.from_object(config_class)
     app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        from config import instance_secret
+
+        app.config["SECRET_KEY"] = instance_secret("secret_key")
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
     if app.config.get("TRUST_PROXY_HEADERS"):
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -46,8 +50,13 @@ def _migrations_dir() -> str:
     return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
 
-def _limiter_storage(redis_url: str) -> str:
-    """Flask-Limiter's storage URI for the same Redis the queue uses."""
+def _limiter_storage(redis_url: str | None) -> str:
+    """Flask-Limiter's storage URI for the same Redis the queue uses.
+
+    Without any Redis (no `REDIS_URL`, no `make run`) the limits are kept in this process.
+    """
+    if redis_url is None:
+        return "memory://"
     if redis_url.startswith("unix://"):
         return "redis+unix://" + redis_url[len("unix://") :]
     return redis_url

