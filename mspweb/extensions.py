@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask_htmx import HTMX
+from flask import g
+from flask_htmx import HTMX as _HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -25,6 +26,15 @@ class Base(DeclarativeBase):
     """Declarative base with a naming convention, so migrations name constraints the same way."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class HTMX(_HTMX):
+    """flask-htmx's request helper; a view that asks whether htmx sent the request makes its
+    response vary by `HX-Request` (the flag `mspweb.htmx_utils.add_vary` reads)."""
+
+    def __bool__(self) -> bool:
+        g.varies_by_hx_request = True
+        return super().__bool__()
 
 
 db = SQLAlchemy(model_class=Base)

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 from mspweb.extensions import db, htmx, login_manager
 from mspweb.features import blueprints as feature_blueprints
 from mspweb.formatting import register_filters
+from mspweb.htmx_utils import add_vary
 from mspweb.menu import register_menu
 
 CSP = (
@@ -38,6 +39,7 @@ def register_web(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.before_request(_refuse_nul_characters)
     app.after_request(_security_headers)
+    app.after_request(add_vary)
 
 
 def _load_user(user_id: str):
@@ -53,12 +55,10 @@ def _http_error(error: HTTPException):
     """Error pages as full pages, or as fragments for htmx requests."""
     code = error.code or 500
     template = "errors/_error.html" if htmx and not htmx.boosted else "errors/page.html"
-    response = Response(
+    return Response(
         render_template(template, code=code, title=error.name, message=_message(error)),
         status=code,
     )
-    response.vary.add("HX-Request")
-    return response
 
 
 def _csrf_error(error: CSRFError):
@@ -112,6 +112,4 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if "HX-Request" in request.headers or request.headers.get("HX-Request"):
-        response.vary.add("HX-Request")
     return response

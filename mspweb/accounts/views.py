@@ -70,7 +70,7 @@ def new() -> ResponseReturnValue:
     return render(
         "accounts/index.html",
         "accounts/_imported.html",
-        headers={"HX-Retarget": "#accounts-list", "HX-Reswap": "outerHTML"},
+        hx={"retarget": "#accounts-list", "reswap": "outerHTML"},
         rows=account_rows(),
         imported=account,
     )
@@ -141,7 +141,7 @@ def remove_pools(account_id: int) -> ResponseReturnValue:
     return render(
         "accounts/remove_pools.html",
         "accounts/_removed.html",
-        headers={"HX-Trigger": f"{LICENSES_CHANGED}, {ACCOUNTS_CHANGED}"},
+        hx={"trigger": f"{LICENSES_CHANGED}, {ACCOUNTS_CHANGED}"},
         account=account,
         message=message,
     )

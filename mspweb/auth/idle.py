@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from flask import Response, current_app, flash, redirect, request, session, url_for
+from flask_htmx.responses import HTMXResponseClientRedirect
 from flask_login import current_user, logout_user
 
 from mspweb.extensions import htmx
@@ -31,9 +32,7 @@ def end_idle_customer_sessions() -> Response | None:
         )
         login_url = url_for("auth.login")
         if htmx:
-            response = Response(status=204)
-            response.headers["HX-Redirect"] = login_url
-            return response
+            return HTMXResponseClientRedirect(login_url, status=204)
         return redirect(login_url)
     session[SESSION_KEY] = now
     return None

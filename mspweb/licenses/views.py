@@ -8,6 +8,7 @@ There is no route that moves a license between pools (R04).
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask_htmx import make_response as htmx_response
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -58,22 +59,19 @@ def index():
         "pool_removal": pool_removal_urls(page.rows),
     }
     if wants_fragment():
-        response = Response(render_template("licenses/_table.html", oob=True, **context))
-        if htmx.trigger != "license-table":  # not the table refreshing itself after a sync
-            # the canonical URL (no empty parameters) goes into the address bar and history
-            response.headers["HX-Push-Url"] = url_for("licenses.index", **filters.args())
-    else:
-        tree = build_tree(scope)
-        response = Response(
-            render_template(
-                "licenses/index.html",
-                tree=tree,
-                open_ids=tree.open_ids(filters.company),
-                **context,
-            )
+        # the canonical URL (no empty parameters) goes into the address bar and history,
+        # unless the table is refreshing itself after a sync
+        refreshing = htmx.trigger == "license-table"
+        return htmx_response(
+            render_template("licenses/_table.html", oob=True, **context),
+            push_url=None if refreshing else url_for("licenses.index", **filters.args()),
         )
-    response.vary.add("HX-Request")
-    return response
+    tree = build_tree(scope)
+    return Response(
+        render_template(
+            "licenses/index.html", tree=tree, open_ids=tree.open_ids(filters.company), **context
+        )
+    )
 
 
 @bp.get("/licenses/tree")
@@ -83,16 +81,12 @@ def tree():
     if not wants_fragment():
         return redirect(url_for("licenses.index", **filters.args()))
     license_tree = build_tree(current_scope())
-    response = Response(
-        render_template(
-            "licenses/_tree.html",
-            tree=license_tree,
-            filters=filters,
-            open_ids=license_tree.open_ids(filters.company),
-        )
+    return render_template(
+        "licenses/_tree.html",
+        tree=license_tree,
+        filters=filters,
+        open_ids=license_tree.open_ids(filters.company),
     )
-    response.vary.add("HX-Request")
-    return response
 
 
 @bp.get("/licenses/tree/<int:company_id>")
@@ -103,17 +97,13 @@ def tree_children(company_id: int):
         return redirect(url_for("licenses.index", company=company_id))
     license_tree = build_tree(current_scope())
     node = license_tree.nodes.get(company_id)
-    response = Response(
-        render_template(
-            "licenses/_tree_children.html",
-            nodes=node.children if node else [],
-            tree=license_tree,
-            filters=LicenseFilters(),
-            open_ids=set(),
-        )
+    return render_template(
+        "licenses/_tree_children.html",
+        nodes=node.children if node else [],
+        tree=license_tree,
+        filters=LicenseFilters(),
+        open_ids=set(),
     )
-    response.vary.add("HX-Request")
-    return response
 
 
 @bp.get("/licenses/export.csv")
@@ -127,11 +117,7 @@ def tag_options():
     """The tag suggestions (a datalist) for the tag inputs, loaded after the page."""
     if not wants_fragment():
         return redirect(url_for("tags.index"))
-    response = Response(
-        render_template("licenses/_tag_options.html", tag_names=tag_names(current_scope()))
-    )
-    response.vary.add("HX-Request")
-    return response
+    return render_template("licenses/_tag_options.html", tag_names=tag_names(current_scope()))
 
 
 def pool_removal_urls(rows) -> dict[int, str]:

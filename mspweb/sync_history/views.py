@@ -66,13 +66,11 @@ def status(run_id: int) -> ResponseReturnValue:
     run = get_visible_run(run_id)
     if run.is_active and refresh_stale_runs(run.account_id):
         db.session.commit()  # ends the read transaction: the run is read again, now failed
-    headers = {}
-    if request.args.get("poll") and not run.is_active:
-        headers["HX-Trigger"] = LICENSES_CHANGED
+    finished = request.args.get("poll") and not run.is_active
     return render(
         "sync_history/status.html",
         "sync_history/_status.html",
-        headers=headers,
+        hx={"trigger": LICENSES_CHANGED} if finished else None,
         **status_context(run),
     )
 

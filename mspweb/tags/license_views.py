@@ -9,6 +9,8 @@ JavaScript, each form posts normally and the answer redirects back to the list w
 from __future__ import annotations
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_htmx import make_response as htmx_response
 from flask_login import current_user
 from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
@@ -122,18 +124,17 @@ def bulk_tags():
     if not htmx:
         flash(message, "success")
         return redirect(safe_next(form.next.data, url_for("licenses.index")))
-    return _bulk_answer(message, form, headers={"HX-Trigger": "licenses-changed"})
+    return _bulk_answer(message, form, trigger="licenses-changed")
 
 
-def _bulk_answer(message: str, form: BulkTagForm, status: int = 200, headers=None):
+def _bulk_answer(
+    message: str, form: BulkTagForm, status: int = 200, trigger: str | None = None
+) -> ResponseReturnValue:
     if not htmx:
         flash(message, "error" if status >= 400 else "success")
         return redirect(safe_next(form.next.data, url_for("licenses.index")))
     html = render_template("licenses/_bulk_result.html", message=message, error=status >= 400)
-    response = make_response(html, status)
-    response.headers.update(headers or {})
-    response.vary.add("HX-Request")
-    return response
+    return htmx_response(html, status, trigger=trigger)
 
 
 def _done(license: License, message: str, notice: str | None, next_url: str | None):
@@ -170,9 +171,7 @@ def _cell(
         notice=notice,
         next_url=request.form.get("next", ""),
     )
-    response = make_response(html, status)
-    response.vary.add("HX-Request")
-    return response
+    return make_response(html, status)
 
 
 def _first_error(form) -> str:

@@ -132,9 +132,5 @@ def _finished(message: str):
         q="",
         may_manage=may_manage,
         message=message,
-        headers={
-            "HX-Retarget": "#tag-list",
-            "HX-Reswap": "outerHTML",
-            "HX-Push-Url": url_for("tags.index"),
-        },
+        hx={"retarget": "#tag-list", "reswap": "outerHTML", "push_url": url_for("tags.index")},
     )

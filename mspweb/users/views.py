@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_htmx.responses import HTMXResponseClientRedirect
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -53,7 +54,7 @@ def _page(form: StaffUserForm, status: int = 200, error: str | None = None):
 def _back_to_list() -> Response:
     """After a change: back to the list (a full navigation, also for htmx requests)."""
     if htmx:
-        return Response(status=204, headers={"HX-Redirect": url_for("users.index")})
+        return HTMXResponseClientRedirect(url_for("users.index"), status=204)
     return redirect(url_for("users.index"), 303)
 
 
