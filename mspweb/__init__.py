@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask
 
 from mspweb import broker, database  # noqa: F401  (database: engine event listeners)
+from mspweb.broker import ConsoleApp
 from mspweb.extensions import csrf, db, htmx, limiter, login_manager, migrate
 
 
-def create_app(config_class: object | str = "config.Config", **overrides) -> Flask:
+def create_app(config_class: object | str = "config.Config", **overrides: Any) -> ConsoleApp:
     """Build the console's Flask app from a config class (or its dotted name) and overrides."""
-    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app = ConsoleApp(__name__, template_folder="../templates", static_folder="../static")
     app.config.from_object(config_class)
     app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):
@@ -23,7 +25,10 @@ def create_app(config_class: object | str = "config.Config", **overrides) -> Fla
     if app.config.get("TRUST_PROXY_HEADERS"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)
+        # Flask's documented way to wrap its WSGI app in middleware
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1
+        )
 
     db.init_app(app)
     migrate.init_app(

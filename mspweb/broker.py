@@ -24,6 +24,21 @@ NOT_RUNNING = (
 )
 
 
+class ConsoleApp(Flask):
+    """The console's Flask app: a `Flask` with the Redis client and RQ queue of `init_app`."""
+
+    redis: Redis
+    sync_queue: Queue
+
+
+def current_console() -> ConsoleApp:
+    """The current app, as the `ConsoleApp` that `create_app` built."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # LocalProxy's
+    if not isinstance(app, ConsoleApp):
+        raise RuntimeError("the current app was not built by mspweb.create_app")
+    return app
+
+
 def url_file(app: Flask) -> Path:
     """Where devserver writes the embedded Redis's URL for this app's instance folder."""
     return Path(app.config["EMBEDDED_REDIS_PATH"]).with_name(URL_FILE)
@@ -57,7 +72,7 @@ def embedded_client(path: Path) -> Redis:
     return Redis(connection_pool=pool)
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: ConsoleApp) -> None:
     """Give the app its Redis client and RQ queue (`app.redis`, `app.sync_queue`).
 
     Nothing connects here. Without `REDIS_URL` the app attaches to the embedded server that
@@ -75,4 +90,4 @@ def init_app(app: Flask) -> None:
 
 def get_redis() -> Redis:
     """The current app's Redis connection."""
-    return current_app.redis
+    return current_console().redis

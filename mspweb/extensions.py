@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import g
 from flask_htmx import HTMX as _HTMX
 from flask_limiter import Limiter
@@ -38,6 +40,13 @@ class HTMX(_HTMX):
 
 
 db = SQLAlchemy(model_class=Base)
+if TYPE_CHECKING:
+    # db.Model is built at run time (a subclass of Base); the type checker sees Base
+    Model = Base
+else:
+    Model = db.Model
+"""The base class of every model (`class Account(Model)`)."""
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

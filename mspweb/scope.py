@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from flask import abort, g
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Select, literal, select, true
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, literal, select, true
 
-from mspweb.models import Company, Role
+from mspweb.models import Company, Role, User
 
 
 @dataclass(frozen=True)
@@ -24,8 +24,9 @@ class Scope:
     company_id: int | None = None
 
     @classmethod
-    def for_user(cls, user) -> Scope:
-        """The scope of `user`. A confined user without a company sees nothing."""
+    def for_user(cls, user: User | None) -> Scope:
+        """The scope of `user` (Flask-Login's anonymous user included). A confined user
+        without a company sees nothing."""
         if user is None or not getattr(user, "is_authenticated", False):
             return cls(role="anonymous")
         if user.role == Role.ADMIN:
@@ -42,7 +43,7 @@ class Scope:
         """True for customer users."""
         return self.role == Role.CUSTOMER
 
-    def company_ids(self) -> Select | None:
+    def company_ids(self) -> Select[int] | None:
         """A SELECT of the visible company ids, or None when every company is visible."""
         if self.is_unrestricted:
             return None
@@ -54,7 +55,7 @@ class Scope:
         tree = tree.union_all(select(Company.id).where(Company.parent_id == tree.c.id))
         return select(tree.c.id)
 
-    def covers(self, company_column) -> ColumnElement[bool]:
+    def covers(self, company_column: SQLColumnExpression[int | None]) -> ColumnElement[bool]:
         """A WHERE clause limiting `company_column` (a company id column) to this scope."""
         ids = self.company_ids()
         if ids is None:
@@ -72,7 +73,7 @@ class Scope:
         visible = select(Company.id).where(Company.id == company_id, self.covers(Company.id))
         return bool(db.session.scalar(visible))
 
-    def account_ids(self) -> Select | None:
+    def account_ids(self) -> Select[int] | None:
         """A SELECT of the ids of the accounts with a visible company (None: every account)."""
         ids = self.company_ids()
         if ids is None:
@@ -100,6 +101,8 @@ class Scope:
 
 def current_scope() -> Scope:
     """The scope of the signed-in user, computed once per request."""
-    if "mspweb_scope" not in g:
-        g.mspweb_scope = Scope.for_user(current_user)
-    return g.mspweb_scope
+    scope = g.get("mspweb_scope")
+    if not isinstance(scope, Scope):
+        scope = Scope.for_user(current_user)
+        g.mspweb_scope = scope
+    return scope

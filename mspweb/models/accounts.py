@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Float, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mspweb.extensions import db
+from mspweb.extensions import Model
 from mspweb.models.base import UTCDateTime, utcnow
 
 
@@ -34,7 +34,7 @@ def account_identity(username: str, msp_url: str | None, business_url: str | Non
     return f"{username.strip().lower()}|{msp}|{business}"
 
 
-class Account(db.Model):
+class Account(Model):
     """A portal account imported into the console."""
 
     __tablename__ = "account"

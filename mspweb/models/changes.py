@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mspweb.extensions import db
+from mspweb.extensions import Model
 from mspweb.models.base import UTCDateTime, utcnow
 
 
@@ -34,7 +34,7 @@ class ChangeKind(enum.StrEnum):
     POOL_EMPTIED = "pool.emptied"
 
 
-class ChangeRecord(db.Model):
+class ChangeRecord(Model):
     """One change a sync saw: a company, license or pool added, removed or changed.
 
     `company_portal_id` and `license_key` keep the portal's identities, so a record still

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mspweb.extensions import db
+from mspweb.extensions import Model
 from mspweb.models.base import UTCDateTime, utcnow
 
 
@@ -67,7 +67,7 @@ class CustomerStatus(enum.StrEnum):
         return {"not_set_up": "Not set up", "set_up": "Set up", "unlinked": "Unlinked"}[self.value]
 
 
-class Company(db.Model):
+class Company(Model):
     """A company of the portal tree, mirrored locally and never deleted by a sync (R20)."""
 
     __tablename__ = "company"

@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mspweb.extensions import db
+from mspweb.extensions import Model
 from mspweb.models.base import UTCDateTime, utcnow
 
 
@@ -30,7 +30,7 @@ class LicenseState(enum.IntEnum):
     WARNING = 4
 
 
-class Site(db.Model):
+class Site(Model):
     """A site of a business-portal company; each site that holds units has its own pool (R05)."""
 
     __tablename__ = "site"
@@ -46,7 +46,7 @@ class Site(db.Model):
     company = relationship("Company")
 
 
-class LicensePool(db.Model):
+class LicensePool(Model):
     """A pool of licenses: one per company (MSP portal, R04), one per site (business portal, R05).
 
     `key` names the pool within its account: ``msp:<company portal id>`` or
@@ -70,7 +70,7 @@ class LicensePool(db.Model):
     site = relationship("Site")
 
 
-class License(db.Model):
+class License(Model):
     """A license, identified by its public key (unique across both portals)."""
 
     __tablename__ = "license"
@@ -107,7 +107,7 @@ class License(db.Model):
     tags = relationship("Tag", secondary="license_tag", order_by="Tag.name", viewonly=True)
 
 
-class PoolLicense(db.Model):
+class PoolLicense(Model):
     """A license's units in one pool: one row for MSP-portal licenses, one per allocation."""
 
     __tablename__ = "pool_license"
@@ -125,7 +125,7 @@ class PoolLicense(db.Model):
     license = relationship("License")
 
 
-class Tag(db.Model):
+class Tag(Model):
     """A plain tag (R19): imported ones name a company, but they belong to the MSP."""
 
     __tablename__ = "tag"
@@ -135,7 +135,7 @@ class Tag(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class LicenseTag(db.Model):
+class LicenseTag(Model):
     """A tag on a license; `origin` says whether the import (R06) or a person put it there."""
 
     __tablename__ = "license_tag"

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mspweb.extensions import db
+from mspweb.extensions import Model, db
 from mspweb.models.base import UTCDateTime, utcnow
 
 
@@ -32,7 +32,7 @@ class SyncStatus(enum.StrEnum):
 ACTIVE_STATUSES = (SyncStatus.QUEUED.value, SyncStatus.RUNNING.value)
 
 
-class SyncRun(db.Model):
+class SyncRun(Model):
     """One synchronization of one account (R13, R14, R21).
 
     At most one run per account is queued or running at a time (a partial unique index), and

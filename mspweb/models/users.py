@@ -11,7 +11,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mspweb.extensions import db
+from mspweb.extensions import Model
 from mspweb.models.base import UTCDateTime, utcnow
 
 _hasher = PasswordHasher()
@@ -25,7 +25,7 @@ class Role(enum.StrEnum):
     CUSTOMER = "customer"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A console login. Operators and customers are confined to `company` (R12)."""
 
     __tablename__ = "user"

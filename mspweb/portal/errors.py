@@ -7,6 +7,17 @@ message ever contains the account's password or a token.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
+
+class ErrorDetails(TypedDict):
+    """The keyword arguments every :class:`PortalError` takes besides its message."""
+
+    call: str | None
+    status: int | None
+    code: int | None
+    sub_code: int | None
+
 
 class PortalError(Exception):
     """Base class: a portal call failed.

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import PortalError, PortalProtocolError, PortalUnavailable
+from .errors import ErrorDetails, PortalError, PortalProtocolError, PortalUnavailable
 
 MAINTENANCE_CODE = (99, 2)
 """``code``/``subCode`` of a 503 that means the portal is under maintenance."""
@@ -104,7 +104,7 @@ class Transient:
         ``next_wait``/``budget`` are given when the wait before another attempt would have
         gone past ``max_total_wait``.
         """
-        details = {
+        details: ErrorDetails = {
             "call": call,
             "status": self.status,
             "code": self.code,

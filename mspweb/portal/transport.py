@@ -19,6 +19,7 @@ import requests
 import requests.auth
 
 from .errors import (
+    ErrorDetails,
     PortalAccessError,
     PortalAuthError,
     PortalNotFound,
@@ -131,7 +132,7 @@ class Transport:
         """Seconds to wait before the next attempt: the portal's word, else backoff + jitter."""
         if retry_after is not None:
             return retry_after
-        ceiling = min(self.settings.backoff_max, self.settings.backoff_base * 2 ** (attempt - 1))
+        ceiling = min(self.settings.backoff_max, self.settings.backoff_base * 2.0 ** (attempt - 1))
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
     def _attempt(
@@ -186,7 +187,12 @@ class Transport:
         except ValueError:
             payload, is_json = None, False
         message, code, sub_code = error_details(payload)
-        details = {"call": call, "status": status, "code": code, "sub_code": sub_code}
+        details: ErrorDetails = {
+            "call": call,
+            "status": status,
+            "code": code,
+            "sub_code": sub_code,
+        }
         said = f": {message}" if message else ""
         if 200 <= status < 300:
             if is_json:
