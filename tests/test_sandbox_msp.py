@@ -1,4 +1,4 @@
-"""The sandbox's MSP portal over real HTTP: every endpoint and error of upstream-api.md."""
+"""The sandbox's MSP portal over real HTTP: every endpoint and error of docs/portal-api.md."""
 
 from __future__ import annotations
 

@@ -63,7 +63,7 @@ def account_summary(account: Account) -> dict:
     companies = db.session.scalars(
         select(Company).where(Company.account_id == account.id).order_by(Company.id)
     ).all()
-    portal_ids = {company.id: company.portal_id for company in companies}
+    portal_ids: dict[int | None, str] = {company.id: company.portal_id for company in companies}
     pools = db.session.scalar(
         select(func.count(LicensePool.id)).where(LicensePool.account_id == account.id)
     )
@@ -164,7 +164,7 @@ def sync_command(account_id: int, wait: bool, inline: bool, timeout: int) -> Non
     try:
         if inline:
             outcome = run_inline(account)
-            run = db.session.get(SyncRun, outcome["run_id"])
+            run = db.session.get_one(SyncRun, outcome["run_id"])
             db.session.refresh(run)
         else:
             run = request_sync(account)
@@ -177,7 +177,7 @@ def sync_command(account_id: int, wait: bool, inline: bool, timeout: int) -> Non
     while run.is_active and time.monotonic() < deadline:
         time.sleep(0.5)
         db.session.commit()  # a fresh transaction sees the worker's progress
-        run = db.session.get(SyncRun, run.id)
+        run = db.session.get_one(SyncRun, run.id)
     click.echo(_describe_run(run))
     if run.status != SyncStatus.SUCCEEDED:
         raise SystemExit(1)

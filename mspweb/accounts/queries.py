@@ -12,7 +12,7 @@ from mspweb.extensions import db
 from mspweb.models import Account, AccountKind, License, LicensePool, SyncRun, SyncStatus
 from mspweb.models.base import utcnow
 
-KIND_WORDS = {
+KIND_WORDS: dict[str, str] = {
     AccountKind.MSP: "MSP portal",
     AccountKind.BUSINESS: "Business portal",
     AccountKind.MIXED: "MSP and business portals",

@@ -112,7 +112,7 @@ def _check_msp(client: MspPortalClient) -> CurrentUser:
     user = client.current_user()
     if user.company_type not in IMPORTABLE_TYPES:
         try:
-            type_name = EntityType(user.company_type).label
+            type_name = EntityType(user.company_type or 0).label
         except ValueError:
             type_name = f"type {user.company_type}"
         article = "an" if type_name[0] in "AEIOU" else "a"
@@ -205,9 +205,9 @@ def _import(portal_url, business_url, username, password, requested_by) -> Accou
                 "The portal rejected the username or password. Check them and try again.",
                 "bad_credentials",
             )
-        if msp_ok:
+        if msp_client and msp_ok:
             msp_user = _check_msp(msp_client)
-        if business_ok:
+        if business_client and business_ok:
             business_user = business_client.current_user()
     except PortalError as error:
         raise ImportRefused(

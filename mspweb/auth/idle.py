@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import time
 
-from flask import Response, current_app, flash, redirect, request, session, url_for
+from flask import current_app, flash, redirect, request, session, url_for
 from flask_htmx.responses import HTMXResponseClientRedirect
 from flask_login import current_user, logout_user
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from mspweb.extensions import htmx
 
 SESSION_KEY = "last_active"
 
 
-def end_idle_customer_sessions() -> Response | None:
+def end_idle_customer_sessions() -> WerkzeugResponse | None:
     """Before each request: sign a customer user out when the session has been idle too long."""
     if request.endpoint == "static" or not current_user.is_authenticated:
         return None

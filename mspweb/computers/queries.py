@@ -94,8 +94,9 @@ def root_nodes(expand: bool = True) -> list[Node]:
 def _expand(nodes: list[Node]) -> None:
     """Load the children of every node in `nodes` (one level, three queries in all)."""
     parents = [node for node in nodes if node.child_count]
+    children_of: dict[int | None, list[Node]] = {}
     for node in nodes:
-        node.children = []
+        node.children = children_of[node.company.id] = []
     if not parents:
         return
     scope = current_scope()
@@ -111,9 +112,8 @@ def _expand(nodes: list[Node]) -> None:
             )
         )
     )
-    by_id = {node.company.id: node for node in nodes}
     for child in children:
-        by_id[child.company.parent_id].children.append(child)
+        children_of[child.company.parent_id].append(child)
 
 
 def node_with_children(company_id: int) -> Node:

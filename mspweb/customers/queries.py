@@ -142,7 +142,7 @@ def status_counts(filters: CustomerFilters) -> dict[str, int]:
         (Company.setup_state == SetupState.NOT_SET_UP.value, CustomerStatus.NOT_SET_UP.value),
         else_=CustomerStatus.SET_UP.value,
     )
-    counts = dict(
+    counts: dict[str, int] = dict(
         db.session.execute(
             select(status, func.count())
             .where(*_customers(filters, with_status=False))

@@ -100,7 +100,6 @@ def csv_response(filters: LicenseFilters, scope: Scope) -> Response:
             "Cache-Control": "no-store",
         },
     )
-    response.charset = "utf-8"
     return response
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
 
 from mspweb.licenses.status import STATUSES
 from mspweb.params import query_int
@@ -76,7 +77,7 @@ class LicenseFilters:
             changes["page"] = 1
         return replace(self, **changes)
 
-    def args(self, **changes) -> dict[str, str | int]:
+    def args(self, **changes: Any) -> dict[str, Any]:
         """The URL arguments that differ from the defaults, for `url_for`."""
         values = asdict(self.with_changes(**changes) if changes else self)
         values.pop("default_per_page")

@@ -11,12 +11,15 @@ are reached through their indexes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Select,
+    SQLColumnExpression,
     func,
     literal_column,
     or_,
@@ -49,7 +52,7 @@ def subtree_ids(company_id: int) -> Select:
     return select(tree.c.id)
 
 
-def contains_text(column: ColumnElement[str], term: str) -> ColumnElement[bool]:
+def contains_text(column: SQLColumnExpression[str], term: str) -> ColumnElement[bool]:
     """`column` contains `term`, ignoring case (SQLite's LIKE already ignores ASCII case)."""
     if db.engine.dialect.name == "sqlite":
         return column.contains(term, autoescape=True)
@@ -173,7 +176,7 @@ class RowQuery:
 
     def _ordered(self, statement: Select) -> Select:
         sort = self.filters.sort
-        columns = {
+        orderings: dict[str, Callable[[], list[SQLColumnExpression[Any]]]] = {
             "key": lambda: [License.public_key],
             "product": lambda: [License.product_name],
             "user": lambda: [license_user_expr()],
@@ -182,7 +185,8 @@ class RowQuery:
             "status": lambda: [status_rank_expr(self.today)],
             "tags": lambda: [literal_column("first_tags.first_tag")],  # joined by `_filtered`
             "pool": lambda: [LicensePool.account_id, license_user_expr(), LicensePool.source],
-        }[sort]()
+        }
+        columns = orderings[sort]()
         if self.filters.descending:
             columns = [column.desc() for column in columns]
         if sort in ("expiration", "tags"):  # no end date / no tag: after the rest, both ways
@@ -193,7 +197,7 @@ class RowQuery:
         tie_breakers = [License.public_key] if sort in LICENSE_SORTS - {"key"} else []
         return statement.order_by(*columns, *tie_breakers, PoolLicense.id)
 
-    def _columns(self) -> list[ColumnElement]:
+    def _columns(self) -> list[SQLColumnExpression[Any]]:
         return [
             PoolLicense.id.label("row_id"),
             License.id.label("license_id"),

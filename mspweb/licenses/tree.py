@@ -46,8 +46,8 @@ class TreeNode:
     def type_label(self) -> str:
         """The company's type in words."""
         try:
-            return EntityType(self.entity_type).label
-        except (TypeError, ValueError):
+            return EntityType(self.entity_type or 0).label
+        except ValueError:
             return "Company"
 
 
@@ -162,8 +162,9 @@ def _build_tree(scope: Scope) -> LicenseTree:
 def _subtree_totals(parent_of: dict[int, int | None], counts: dict[int, int]) -> dict[int, int]:
     """Each company's own count plus everything below it in the company tree."""
     totals: dict[int, int] = defaultdict(int)
-    for company_id, count in counts.items():
+    for own_id, count in counts.items():
         seen: set[int] = set()
+        company_id: int | None = own_id
         while company_id is not None and company_id not in seen:
             seen.add(company_id)
             totals[company_id] += count

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 
 from mspweb.extensions import db
@@ -21,7 +23,7 @@ def dashboard_summary() -> dict:
         ).where(scope.covers(License.company_id))
     ).one()
     companies = db.session.scalar(select(func.count(Company.id)).where(scope.covers(Company.id)))
-    summary = {
+    summary: dict[str, Any] = {
         "licenses": licenses[0],
         "units": licenses[1],
         "used": licenses[2],

@@ -118,10 +118,12 @@ class Company(Model):
     @property
     def type_label(self) -> str:
         """The entity type in words ("Customer", "MSP Manager"...)."""
+        if self.entity_type is None:
+            return "Company"
         try:
             return EntityType(self.entity_type).label
         except ValueError:
-            return "Company" if self.entity_type is None else f"Type {self.entity_type}"
+            return f"Type {self.entity_type}"
 
     def __repr__(self) -> str:
         return f"<Company {self.id} {self.name!r}>"

@@ -1,4 +1,4 @@
-"""The client for the license portals' HTTP contract (``shared/upstream-api.md``).
+"""The client for the license portals' HTTP contract (``docs/portal-api.md``).
 
 No Flask and no database here: the client takes a base URL and credentials, and returns
 plain records. Every failure is a :class:`PortalError` subclass with a readable message.

@@ -12,7 +12,7 @@ from .records import CurrentUser, License, Site
 
 
 class BusinessPortalClient(PortalClientBase):
-    """Reads one account of the business portal (see ``shared/upstream-api.md``).
+    """Reads one account of the business portal (see ``docs/portal-api.md``).
 
     The same credentials may or may not open an account here: :meth:`login` raises
     :class:`PortalAuthError` where they do not.

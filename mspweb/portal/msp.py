@@ -12,7 +12,7 @@ from .records import Company, CompanyDetail, CurrentUser, EnumItem, License
 
 
 class MspPortalClient(PortalClientBase):
-    """Reads one account of the MSP portal (see ``shared/upstream-api.md``).
+    """Reads one account of the MSP portal (see ``docs/portal-api.md``).
 
     >>> with MspPortalClient(url, "ops@msp.example", password) as portal:
     ...     root = portal.current_user().company_id

@@ -198,7 +198,7 @@ def companies() -> ResponseReturnValue:
                     "licenseCount": len(c.license_keys),
                     "children": list(c.children),
                 }
-                for c in map(the_world.companies.get, the_world.subtree(user.msp_root_id))
+                for c in (the_world.companies[c_id] for c_id in the_world.subtree(user.root_id))
             ]
         )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, overload
 
 from flask import current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -62,6 +62,14 @@ def json_body() -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError(400, "The request body must be a JSON object.")
     return body
+
+
+@overload
+def string_field(body: dict[str, Any], name: str, required: Literal[True] = True) -> str: ...
+
+
+@overload
+def string_field(body: dict[str, Any], name: str, required: bool) -> str | None: ...
 
 
 def string_field(body: dict[str, Any], name: str, required: bool = True) -> str | None:
@@ -147,7 +155,7 @@ def renew_token(portal: str, opens_portal) -> ResponseReturnValue:
     sandbox = current_sandbox()
     username = sandbox.tokens.redeem_refresh(refresh_token, portal)
     user = world().users.get(username) if username else None
-    if user is None or not opens_portal(user):
+    if username is None or user is None or not opens_portal(user):
         raise ApiError(401, "The refresh token is invalid or has expired.")
     rate_limit(username)
     return _token_answer(username, portal)

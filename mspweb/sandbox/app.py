@@ -7,6 +7,7 @@ import struct
 import time
 
 from flask import Flask, Response, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from . import business_api, msp_api
@@ -29,13 +30,24 @@ FAULT_MESSAGES = {
 }
 
 
+class ContractJSON(DefaultJSONProvider):
+    """JSON as the contract spells it: keys in the order written, any Unicode as is."""
+
+    sort_keys = False
+    ensure_ascii = False
+
+
+class SandboxFlask(Flask):
+    """The sandbox's Flask app, answering JSON with `ContractJSON`."""
+
+    json_provider_class = ContractJSON
+
+
 def create_app(config: SandboxConfig | None = None) -> Flask:
     """Build the sandbox app: ``/msp`` and ``/business`` portals, and ``/_sandbox`` admin
     if the config (or ``SANDBOX_ADMIN=1``) enables it."""
     sandbox = Sandbox(config)
-    app = Flask(__name__)
-    app.json.sort_keys = False
-    app.json.ensure_ascii = False
+    app = SandboxFlask(__name__)
     app.extensions["sandbox"] = sandbox
     app.register_blueprint(msp_api.bp)
     app.register_blueprint(business_api.bp)
@@ -75,7 +87,7 @@ def _apply_faults(response: Response) -> Response:
 
 def fault_response(rule: FaultRule, response: Response) -> Response:
     """The response a fault rule turns ``response`` into."""
-    if rule.kind == "status":
+    if rule.kind == "status" and rule.status is not None:
         message = FAULT_MESSAGES.get(rule.status, f"Injected error {rule.status}.")
         return error_response(rule.status, message, rule.retry_after)
     if rule.kind == "slow":

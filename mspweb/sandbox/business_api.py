@@ -1,4 +1,4 @@
-"""The business portal's endpoints (upstream-api.md, "Business portal"), under ``/business``."""
+"""The business portal's endpoints (docs/portal-api.md, "Business portal"), under ``/business``."""
 
 from __future__ import annotations
 
@@ -38,8 +38,8 @@ def business_call(
         username = authenticate(BUSINESS_PORTAL)
         with current_sandbox().lock:
             user = world().users.get(username)
-            account = world().businesses.get(user.business_id) if user else None
-            if account is None:
+            account = world().businesses.get(user.business_id or "") if user else None
+            if user is None or account is None:
                 raise ApiError(401, "The access token is invalid or has expired.")
             return view(user, account)
 

@@ -118,7 +118,7 @@ class Builder:
         if item.company_id is not None:
             self.world.companies[item.company_id].license_keys.append(item.key)
         else:
-            self.world.businesses[item.business_id].license_keys.append(item.key)
+            self.world.businesses[item.owner_id].license_keys.append(item.key)
         return item
 
     def user(self, account: str, first_name: str, last_name: str, **roots) -> User:

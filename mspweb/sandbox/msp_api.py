@@ -1,4 +1,4 @@
-"""The MSP portal's endpoints (upstream-api.md, "MSP portal"), served under ``/msp``."""
+"""The MSP portal's endpoints (docs/portal-api.md, "MSP portal"), served under ``/msp``."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def msp_call(view: Callable[[User], ResponseReturnValue]) -> Callable[[], Respon
 
 def license_json(item: License, the_world: World) -> dict:
     """An MSP-portal license as the contract spells it."""
-    company = the_world.companies[item.company_id]
+    company = the_world.companies[item.owner_id]
     return {
         "publicLicenseKey": item.key,
         "customerId": company.id,
@@ -66,7 +66,7 @@ def license_json(item: License, the_world: World) -> dict:
 def _company_in_tree(user: User, company_id: str) -> Company:
     """The company ``company_id`` if it is in the user's tree; 404 otherwise."""
     the_world = world()
-    if company_id not in the_world.companies or not the_world.in_tree(company_id, user.msp_root_id):
+    if company_id not in the_world.companies or not the_world.in_tree(company_id, user.root_id):
         raise ApiError(404, "No such company.")
     return the_world.companies[company_id]
 
@@ -87,7 +87,7 @@ def token_renew() -> ResponseReturnValue:
 @msp_call
 def user_current(user: User) -> ResponseReturnValue:
     """The logged-in user and the company at the root of its tree."""
-    root = world().companies[user.msp_root_id]
+    root = world().companies[user.root_id]
     return jsonify(
         {
             "id": user.id,
@@ -130,7 +130,7 @@ def company_children(user: User) -> ResponseReturnValue:
 def company_detail(user: User) -> ResponseReturnValue:
     """One company of the user's tree (``parentId`` null for the root)."""
     company = _company_in_tree(user, string_field(json_body(), "companyId"))
-    parent_id = None if company.id == user.msp_root_id else company.parent_id
+    parent_id = None if company.id == user.root_id else company.parent_id
     return jsonify(
         {
             "id": company.id,
@@ -157,7 +157,7 @@ def search_licenses(user: User) -> ResponseReturnValue:
     the_world = world()
     customer_id = string_field(body, "customerId", required=False)
     if customer_id is None:
-        keys = the_world.readable_license_keys(user.msp_root_id)
+        keys = the_world.readable_license_keys(user.root_id)
     else:
         company = _company_in_tree(user, customer_id)
         if company.access == "NoAccess":

@@ -150,7 +150,7 @@ def add_license(
     if company_id is not None:
         world.companies[company_id].license_keys.append(key)
     else:
-        world.businesses[business_id].license_keys.append(key)
+        world.businesses[item.owner_id].license_keys.append(key)
         fields["allocations"] = allocations or [
             {"siteId": None, "quantity": item.quantity, "usage": item.usage}
         ]
@@ -196,9 +196,7 @@ def _rebalance(item: License) -> None:
 def remove_license(world: World, key: str) -> dict:
     """Remove a license from either portal."""
     item = world.licenses.pop(_license(world, key).key)
-    owner = (
-        world.companies[item.company_id] if item.company_id else world.businesses[item.business_id]
-    )
+    owner = world.companies[item.owner_id] if item.company_id else world.businesses[item.owner_id]
     owner.license_keys.remove(key)
     world.changed()
     return {"publicLicenseKey": key}

@@ -12,7 +12,9 @@ import contextlib
 import socket
 import struct
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import IO, cast
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wsgi import LimitedStream
@@ -55,12 +57,15 @@ class NoDelayRequestHandler(WSGIRequestHandler):
             self.close_connection = True
         else:
             length = int(environ.get("CONTENT_LENGTH") or 0)
-            body_stream = LimitedStream(self.rfile, length)
+            # the socket's buffered reader is the binary stream LimitedStream reads
+            body_stream = LimitedStream(cast(IO[bytes], self.rfile), length)
             environ["wsgi.input"] = body_stream
             environ["wsgi.input_terminated"] = True
         outcome: dict = {}
 
-        def start_response(status, headers, exc_info=None):  # type: ignore[no-untyped-def]
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: object = None
+        ) -> Callable[[bytes], None]:
             outcome["status"], outcome["headers"] = status, headers
             return lambda data: outcome.setdefault("early", []).append(data)
 

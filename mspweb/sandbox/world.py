@@ -127,6 +127,14 @@ class License:
     business_id: str | None = None
     allocations: list[Allocation] = field(default_factory=list)
 
+    @property
+    def owner_id(self) -> str:
+        """The id of the MSP-portal company or business account that holds the license."""
+        owner = self.company_id or self.business_id
+        if owner is None:
+            raise LookupError(f"license {self.key} has no owner")
+        return owner
+
 
 @dataclass(slots=True)
 class Site:
@@ -158,6 +166,13 @@ class User:
     last_name: str
     msp_root_id: str | None = None
     business_id: str | None = None
+
+    @property
+    def root_id(self) -> str:
+        """The root company of a user who opens the MSP portal."""
+        if self.msp_root_id is None:
+            raise LookupError(f"{self.username} does not open the MSP portal")
+        return self.msp_root_id
 
 
 @dataclass

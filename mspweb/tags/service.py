@@ -14,8 +14,21 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, func, insert, literal, select, update
+from sqlalchemy import (
+    CursorResult,
+    Executable,
+    Result,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mspweb import audit
 from mspweb.extensions import db
@@ -69,7 +82,7 @@ def tag_id_for(name: str) -> int:
     if tag_id is not None:
         return tag_id
     db.session.execute(_insert_ignoring_duplicates(Tag, [{"name": name}]))
-    return db.session.scalar(select(Tag.id).where(Tag.name == name))
+    return db.session.scalars(select(Tag.id).where(Tag.name == name)).one()
 
 
 def add_tag(license: License, name: str, user, seen_version: int | None = None) -> TagEdit:
@@ -80,7 +93,7 @@ def add_tag(license: License, name: str, user, seen_version: int | None = None) 
     result = db.session.execute(
         _insert_ignoring_duplicates(LicenseTag, [{"license_id": license.id, "tag_id": tag_id}])
     )
-    changed = bool(result.rowcount)
+    changed = bool(_rowcount(result))
     audit.record("tag.add", f"license {license.public_key}", details={"tag": name}, user=user)
     return TagEdit(changed, stale, version)
 
@@ -94,7 +107,7 @@ def remove_tag(license: License, tag: Tag, user, seen_version: int | None = None
     audit.record(
         "tag.remove", f"license {license.public_key}", details={"tag": tag.name}, user=user
     )
-    return TagEdit(bool(result.rowcount), stale, version)
+    return TagEdit(bool(_rowcount(result)), stale, version)
 
 
 def bulk_tag(license_ids: Iterable[int], name: str, action: str, user) -> int:
@@ -109,7 +122,7 @@ def bulk_tag(license_ids: Iterable[int], name: str, action: str, user) -> int:
     if not ids:
         raise TagError("Select at least one license first.")
     if action == "add":
-        tag_id = tag_id_for(name)
+        tag_id: int | None = tag_id_for(name)
         have = set(
             db.session.scalars(
                 select(LicenseTag.license_id).where(
@@ -220,10 +233,15 @@ def _bump(license_id: int, seen_version: int | None) -> tuple[int, bool]:
     return version, seen_version is not None and seen_version != version - 1
 
 
-def _insert_ignoring_duplicates(model, rows: list[dict]):
+def _insert_ignoring_duplicates(
+    model: type[Tag] | type[LicenseTag], rows: list[dict[str, Any]]
+) -> Executable:
     """INSERT that skips rows violating a unique key (PostgreSQL and SQLite)."""
     if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(model).values(rows).on_conflict_do_nothing()
+        return postgresql_insert(model).values(rows).on_conflict_do_nothing()
+    return sqlite_insert(model).values(rows).on_conflict_do_nothing()
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """How many rows a DML statement touched (its result is a CursorResult)."""
+    return result.rowcount if isinstance(result, CursorResult) else 0

@@ -80,7 +80,7 @@ def rename(tag_id: int):
         return render(
             "tags/rename.html", "tags/_rename.html", status=status, form=form, tag=tag_row
         )
-    tag = db.session.get(Tag, tag_id)
+    tag = db.session.get_one(Tag, tag_id)
     try:
         count, merged = rename_tag(tag, form.name.data, current_user)
         db.session.commit()
@@ -103,7 +103,7 @@ def delete(tag_id: int):
     tag_row = _manageable(tag_id)
     if request.method == "GET":
         return render("tags/delete.html", "tags/_delete.html", tag=tag_row)
-    count = delete_tag(db.session.get(Tag, tag_id), current_user)
+    count = delete_tag(db.session.get_one(Tag, tag_id), current_user)
     db.session.commit()
     return _finished(f"Tag “{tag_row.name}” deleted from {count} licenses.")
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_htmx.responses import HTMXResponseClientRedirect
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from mspweb.access import require_admin
 from mspweb.audit import record
@@ -51,7 +52,7 @@ def _page(form: StaffUserForm, status: int = 200, error: str | None = None):
     )
 
 
-def _back_to_list() -> Response:
+def _back_to_list() -> WerkzeugResponse:
     """After a change: back to the list (a full navigation, also for htmx requests)."""
     if htmx:
         return HTMXResponseClientRedirect(url_for("users.index"), status=204)
