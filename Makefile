@@ -27,8 +27,10 @@ test: install ## the whole suite (embedded default, or DATABASE_URL / REDIS_URL 
 test-e2e: install ## the browser tests alone
 	$(BIN)/pytest tests/e2e
 
-lint: install
+lint: install ## ruff check, ruff format --check and mypy (as CI and pre-commit run them)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: install ## the benchmarks (figures go to the terminal; see docs/performance.md)
 	$(BIN)/python bench/sync_scale.py
