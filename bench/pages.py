@@ -33,6 +33,19 @@ BENCH_PASSWORD = "bench-password-1"
 TARGET_MS = 50.0
 
 
+_EMBEDDED_REDIS = []
+"""The embedded Redis this process started (kept referenced: it stops when collected)."""
+
+
+def _embedded_redis_url() -> str:
+    """Start an embedded Redis for the benchmark (REDIS_URL unset) and return its URL."""
+    from mspweb.embedded_redis import embedded_redis_url, start_embedded_redis
+
+    if not _EMBEDDED_REDIS:
+        _EMBEDDED_REDIS.append(start_embedded_redis(str(RESULTS / "redis.db")))
+    return embedded_redis_url(_EMBEDDED_REDIS[0])
+
+
 def make_app():
     """The console app on the benchmark database (DATABASE_URL, else SQLite in bench/results)."""
     from config import Config, database_url
@@ -43,6 +56,7 @@ def make_app():
     return create_app(
         Config,
         SQLALCHEMY_DATABASE_URI=url,
+        REDIS_URL=os.environ.get("REDIS_URL") or _embedded_redis_url(),
         WTF_CSRF_ENABLED=False,
         RATELIMIT_ENABLED=False,
         SECRET_KEY="bench-secret-key",
