@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from config import TestConfig
-from mspweb import create_app
-from mspweb.broker import URL_FILE
+from mspweb import broker
+from mspweb.broker import URL_FILE, ConsoleApp
 from mspweb.embedded_redis import embedded_redis_url, publish, start_embedded_redis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,8 +60,20 @@ def test_db_upgrade_and_users_create_start_no_redis(tmp_path: Path) -> None:
     assert sorted(p.name for p in instance.iterdir()) == ["mspweb.db", "secret_key"]
 
 
+def _broker_app(tmp_path: Path) -> ConsoleApp:
+    """A bare app with only the broker bound, on the embedded default in `tmp_path`.
+
+    (Not `create_app`: its Flask-Limiter is one object for every app of the process, and a
+    second app would point the session's limits at this test's Redis.)
+    """
+    app = ConsoleApp(__name__)
+    app.config.update(REDIS_URL=None, EMBEDDED_REDIS_PATH=str(tmp_path / "redis.db"), RQ_QUEUE="t")
+    broker.init_app(app)
+    return app
+
+
 def test_without_redis_the_error_says_what_to_start(tmp_path: Path) -> None:
-    app = create_app(TestConfig, REDIS_URL=None, EMBEDDED_REDIS_PATH=str(tmp_path / "redis.db"))
+    app = _broker_app(tmp_path)
     assert app.config["REDIS_URL"] is None
     with pytest.raises(RedisConnectionError, match=r"Start `make run`, or set REDIS_URL"):
         app.redis.ping()
@@ -72,7 +83,7 @@ def test_a_process_attaches_to_the_published_embedded_redis(tmp_path: Path) -> N
     server = start_embedded_redis(str(tmp_path / "redis.db"))
     try:
         publish(embedded_redis_url(server), tmp_path / URL_FILE)
-        app = create_app(TestConfig, REDIS_URL=None, EMBEDDED_REDIS_PATH=str(tmp_path / "redis.db"))
+        app = _broker_app(tmp_path)
         assert app.config["REDIS_URL"] == embedded_redis_url(server)
         app.redis.set("attached", "yes")
         assert server.get("attached") == b"yes"
