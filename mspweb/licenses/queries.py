@@ -82,6 +82,19 @@ class RowQuery:
         """The ids of every matching row, in display order (joins only what it needs)."""
         return self._ordered(self._filtered(select(PoolLicense.id)))
 
+    def selecting(self, *columns: ColumnElement) -> Select:
+        """`columns` of the matching rows, unordered, with the joins the filters and the sort
+        need (the paging module orders, groups and limits it)."""
+        return self._filtered(select(*columns))
+
+    def id_select(self) -> Select:
+        """The ids of the matching rows, unordered (see `selecting`)."""
+        return self._filtered(select(PoolLicense.id))
+
+    def ordered(self, statement: Select) -> Select:
+        """`statement` (from `selecting`) in display order."""
+        return self._ordered(statement)
+
     def count(self) -> Select:
         """How many rows match."""
         narrow = self._filtered(select(PoolLicense.id), sorting=False).subquery()
@@ -171,27 +184,41 @@ class RowQuery:
             statement = statement.outerjoin(first, first.c.license_id == PoolLicense.license_id)
         return statement
 
-    def _ordered(self, statement: Select) -> Select:
+    def sort_columns(self) -> list[ColumnElement]:
+        """The columns of the display order, ascending, ending with a unique tie-breaker.
+
+        Ties follow the sort's direction, so each order is one index walked forwards or
+        backwards: by license key (key, status, expiration, tags), by product name and key,
+        by units, or, for the pool-side sorts, by the pool and then its rows (`pool_id`,
+        `license_id`: the pool's unique index).
+        """
         sort = self.filters.sort
+        if sort in ("user", "pool"):
+            pool = [license_user_expr(), LicensePool.id]
+            if sort == "pool":
+                pool = [LicensePool.account_id, license_user_expr(), LicensePool.source]
+                pool.append(LicensePool.id)
+            return [*pool, PoolLicense.license_id]
         columns = {
-            "key": lambda: [License.public_key],
+            "key": lambda: [],
             "product": lambda: [License.product_name],
-            "user": lambda: [license_user_expr()],
             "units": lambda: [PoolLicense.usage, PoolLicense.quantity],
             "expiration": lambda: [end_date_expr()],
             "status": lambda: [status_rank_expr(self.today)],
             "tags": lambda: [literal_column("first_tags.first_tag")],  # joined by `_filtered`
-            "pool": lambda: [LicensePool.account_id, license_user_expr(), LicensePool.source],
         }[sort]()
+        if sort == "units":
+            return [*columns, PoolLicense.id]
+        return [*columns, License.public_key, PoolLicense.id]
+
+    def _ordered(self, statement: Select) -> Select:
+        columns = self.sort_columns()
         if self.filters.descending:
             columns = [column.desc() for column in columns]
-        if sort in ("expiration", "tags"):  # no end date / no tag: after the rest, both ways
-            columns = [
-                column.nulls_first() if self.filters.descending else column.nulls_last()
-                for column in columns
-            ]
-        tie_breakers = [License.public_key] if sort in LICENSE_SORTS - {"key"} else []
-        return statement.order_by(*columns, *tie_breakers, PoolLicense.id)
+        if self.filters.sort in ("expiration", "tags"):  # no end date / no tag: after the rest
+            first = columns[0]
+            columns[0] = first.nulls_first() if self.filters.descending else first.nulls_last()
+        return statement.order_by(*columns)
 
     def _columns(self) -> list[ColumnElement]:
         return [
