@@ -49,22 +49,24 @@ class PeakSampler(threading.Thread):
             time.sleep(0.005)
 
 
-def export_once(client, url: str) -> tuple[int, int, float, int]:
-    """Stream one export: (data rows, bytes, seconds, peak resident growth in bytes)."""
+def export_once(client, url: str) -> tuple[int, int, float, float, int]:
+    """Stream one export: (data rows, bytes, seconds, CPU seconds of this process, peak
+    resident growth in bytes). On a busy machine rows per CPU second shows the cost without
+    the waiting (with PostgreSQL, the server's own work is not in it)."""
     before = resident_bytes()
     sampler = PeakSampler()
     sampler.start()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     response = client.get(url, buffered=False)
     lines = size = 0
     for chunk in response.response:
         lines += chunk.count(b"\n")
         size += len(chunk)
     response.close()
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     sampler.running = False
     sampler.join()
-    return lines - 1, size, seconds, sampler.peak - before
+    return lines - 1, size, seconds, cpu, sampler.peak - before
 
 
 def main() -> None:
@@ -85,14 +87,17 @@ def main() -> None:
         f"\n{args.url} on {database}, load average {os.getloadavg()[0]:.1f} "
         f"on {os.cpu_count()} CPUs"
     )
-    print(f"{'run':>4} {'rows':>9} {'MB':>7} {'seconds':>8} {'rows/s':>9} {'peak MB':>8}")
+    print(
+        f"{'run':>4} {'rows':>9} {'MB':>7} {'seconds':>8} {'rows/s':>9} {'rows/cpu-s':>11} "
+        f"{'peak MB':>8}"
+    )
     rates = []
     for number in range(1, args.repeat + 1):
-        rows, size, seconds, peak = export_once(client, args.url)
+        rows, size, seconds, cpu, peak = export_once(client, args.url)
         rates.append(rows / seconds)
         print(
             f"{number:4} {rows:9,} {size / 1e6:7.1f} {seconds:8.2f} {rows / seconds:9,.0f} "
-            f"{peak / 1e6:8.1f}"
+            f"{rows / cpu:11,.0f} {peak / 1e6:8.1f}"
         )
     best = max(rates)
     verdict = "met" if best >= TARGET_ROWS_PER_SECOND else "missed"

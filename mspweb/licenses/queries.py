@@ -82,10 +82,11 @@ class RowQuery:
         """The ids of every matching row, in display order (joins only what it needs)."""
         return self._ordered(self._filtered(select(PoolLicense.id)))
 
-    def selecting(self, *columns: ColumnElement) -> Select:
+    def selecting(self, *columns: ColumnElement, pool_side: bool = False) -> Select:
         """`columns` of the matching rows, unordered, with the joins the filters and the sort
-        need (the paging module orders, groups and limits it)."""
-        return self._filtered(select(*columns))
+        need (the paging module orders, groups and limits it); `pool_side` also joins the
+        license, pool, company and site of each row, as the export needs."""
+        return self._filtered(select(*columns), pool_side=pool_side)
 
     def id_select(self) -> Select:
         """The ids of the matching rows, unordered (see `selecting`)."""
@@ -149,23 +150,32 @@ class RowQuery:
         )
         return PoolLicense.id.in_(union(by_user, by_license).subquery().select().correlate(None))
 
-    def _filtered(self, statement: Select, *, full: bool = False, sorting: bool = True) -> Select:
+    def _filtered(
+        self, statement: Select, *, full: bool = False, sorting: bool = True, pool_side=False
+    ) -> Select:
         filters = self.filters
         sort = filters.sort if sorting else None
-        needs_license = full or bool(filters.product or filters.status) or sort in LICENSE_SORTS
-        needs_pool = full or bool(filters.status) or sort in ("user", "pool", "status")
+        wide = full or pool_side
+        needs_license = wide or bool(filters.product or filters.status) or sort in LICENSE_SORTS
+        needs_pool = wide or bool(filters.status) or sort in ("user", "pool", "status")
         statement = statement.select_from(PoolLicense)
         if needs_license:
             statement = statement.join(License, License.id == PoolLicense.license_id)
+        pools = self._pool_ids()
         if needs_pool:
+            pool_id = PoolLicense.pool_id
+            if sort in LICENSE_SORTS and pools is None and db.engine.dialect.name == "sqlite":
+                # SQLite would scan the pools and sort every row; "+ 0" keeps it off the
+                # pool index, so it walks the license index in display order and stops at
+                # the page (PostgreSQL's planner finds that plan by itself).
+                pool_id = PoolLicense.pool_id + 0
             statement = (
-                statement.join(LicensePool, LicensePool.id == PoolLicense.pool_id)
+                statement.join(LicensePool, LicensePool.id == pool_id)
                 .join(Company, Company.id == LicensePool.company_id)
                 .outerjoin(Site, Site.id == LicensePool.site_id)
             )
         if full:
             statement = statement.join(Account, Account.id == LicensePool.account_id)
-        pools = self._pool_ids()
         if pools is not None:
             statement = statement.where(PoolLicense.pool_id.in_(pools))
         if filters.tag:
