@@ -16,7 +16,9 @@ caches empty); median and p95 are over all N requests, the cold one included. Ta
 from __future__ import annotations
 
 import argparse
+import html
 import os
+import re
 import statistics
 import sys
 import time
@@ -123,6 +125,7 @@ def variants(app, licenses: int = 50_000) -> list[tuple[str, str, str]]:
             "admin",
             f"/licenses?page={middle}",
         ),
+        (f"/licenses deep page {middle + 1:,}, by Next", "admin", f"/licenses?page={middle}#next"),
         ("/licenses filtered by status", "admin", "/licenses?status=overused"),
         ("/licenses as a customer", "customer", "/licenses"),
         ("/licenses/export.csv (all rows)", "admin", "/licenses/export.csv"),
@@ -151,6 +154,9 @@ def measure(
     for label, who, url in variants(app, licenses):
         headers = {"HX-Request": "true"} if url.endswith("#hx") else {}
         path = url.removesuffix("#hx")
+        if url.endswith("#next"):  # the page's Next link (with its anchor row), as clicked
+            found = re.search(r'href="([^"]+)"[^>]*rel="next"', clients[who].get(path[:-5]).text)
+            path = html.unescape(found.group(1))
         timings, cpu, status = [], [], 0
         for _ in range(min(requests, EXPORT_REQUESTS) if "export" in label else requests):
             started, cpu_started = time.perf_counter(), time.process_time()

@@ -108,7 +108,7 @@ class RowQuery:
     def rows_by_id(self, ids: list[int]) -> Select:
         """The columns of the rows `ids` (one page), still confined to the scope."""
         everything = RowQuery(LicenseFilters(), self.scope, self.today)
-        statement = everything._filtered(select(*self._columns()), full=True)
+        statement = everything._filtered(select(*self._columns()), full=True, sorting=False)
         return statement.where(PoolLicense.id.in_(ids))
 
     def _pool_ids(self) -> Select | None:
@@ -143,11 +143,12 @@ class RowQuery:
         if db.engine.dialect.name != "sqlite" and term.upper() != term:
             keys.append(licenses.public_key.contains(term.upper(), autoescape=True))
         by_user = select(rows.id).where(rows.pool_id.in_(pools_by_user))
-        by_license = (
-            select(rows.id)
-            .join(licenses, licenses.id == rows.license_id)
-            .where(or_(*keys, licenses.product_code.in_(codes)))
+        # Keys are matched on the key index alone (narrower than the table), products by code.
+        matching = union(
+            select(licenses.id).where(or_(*keys)),
+            select(licenses.id).where(licenses.product_code.in_(codes)),
         )
+        by_license = select(rows.id).where(rows.license_id.in_(matching.subquery().select()))
         return PoolLicense.id.in_(union(by_user, by_license).subquery().select().correlate(None))
 
     def _filtered(
@@ -159,16 +160,22 @@ class RowQuery:
         needs_license = wide or bool(filters.product or filters.status) or sort in LICENSE_SORTS
         needs_pool = wide or bool(filters.status) or sort in ("user", "pool", "status")
         statement = statement.select_from(PoolLicense)
-        if needs_license:
-            statement = statement.join(License, License.id == PoolLicense.license_id)
         pools = self._pool_ids()
+        # SQLite would often scan the rows and sort them all; where nothing narrows the rows
+        # first, "+ 0" keeps it off the primary key of licenses and the pool index, so it
+        # walks the license index in display order and stops at the page (PostgreSQL's
+        # planner finds that plan by itself).
+        by_sort = (
+            sort in LICENSE_SORTS
+            and pools is None
+            and not (filters.tag or filters.q)
+            and db.engine.dialect.name == "sqlite"
+        )
+        if needs_license:
+            license_id = License.id + 0 if by_sort else License.id
+            statement = statement.join(License, license_id == PoolLicense.license_id)
         if needs_pool:
-            pool_id = PoolLicense.pool_id
-            if sort in LICENSE_SORTS and pools is None and db.engine.dialect.name == "sqlite":
-                # SQLite would scan the pools and sort every row; "+ 0" keeps it off the
-                # pool index, so it walks the license index in display order and stops at
-                # the page (PostgreSQL's planner finds that plan by itself).
-                pool_id = PoolLicense.pool_id + 0
+            pool_id = PoolLicense.pool_id + 0 if by_sort else PoolLicense.pool_id
             statement = (
                 statement.join(LicensePool, LicensePool.id == pool_id)
                 .join(Company, Company.id == LicensePool.company_id)

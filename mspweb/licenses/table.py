@@ -183,10 +183,14 @@ def _by_status(query: RowQuery, view: tuple, offset: int, size: int) -> list[int
     if not parts:
         return []
     selects = []
+    inside = [License.public_key, PoolLicense.id]  # the order within one status
+    if query.filters.descending:
+        inside = [column.desc() for column in inside]
     for position, (name, skip, take) in enumerate(parts):
         inner = (
-            ordered(query, query.selecting(PoolLicense.id, License.public_key))
+            query.selecting(PoolLicense.id, License.public_key)
             .where(status == name)
+            .order_by(*inside)
             .limit(take)
             .offset(skip)
             .subquery()
