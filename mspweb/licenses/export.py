@@ -160,7 +160,9 @@ def tag_text(license_ids: list[int]) -> dict[int, str]:
     if not license_ids:
         return {}
     listed = ",".join(str(int(license_id)) for license_id in set(license_ids))
-    cursor = db.session.connection().connection.driver_connection.cursor()
+    driver = db.session.connection().connection.driver_connection
+    assert driver is not None  # a live connection of the session
+    cursor = driver.cursor()
     try:
         cursor.execute(
             "SELECT license_tag.license_id, tag.name FROM license_tag "
@@ -190,7 +192,7 @@ def csv_response(filters: LicenseFilters, scope: Scope) -> Response:
             "Cache-Control": "no-store",
         },
     )
-    response.charset = "utf-8"
+    response.charset = "utf-8"  # type: ignore[attr-defined]
     return response
 
 

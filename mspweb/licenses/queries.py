@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -82,11 +83,12 @@ class RowQuery:
         """The ids of every matching row, in display order (joins only what it needs)."""
         return self._ordered(self._filtered(select(PoolLicense.id)))
 
-    def selecting(self, *columns: ColumnElement, pool_side: bool = False) -> Select:
+    def selecting(self, *columns: Any, pool_side: bool = False, sorting: bool = True) -> Select:
         """`columns` of the matching rows, unordered, with the joins the filters and the sort
         need (the paging module orders, groups and limits it); `pool_side` also joins the
-        license, pool, company and site of each row, as the export needs."""
-        return self._filtered(select(*columns), pool_side=pool_side)
+        license, pool, company and site of each row, as the export needs; `sorting=False`
+        for a look-up by id, which should not be planned as a walk in display order."""
+        return self._filtered(select(*columns), pool_side=pool_side, sorting=sorting)
 
     def id_select(self) -> Select:
         """The ids of the matching rows, unordered (see `selecting`)."""

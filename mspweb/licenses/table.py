@@ -131,7 +131,8 @@ def ordered(query: RowQuery, statement: Select, *, reverse: bool = False) -> Sel
 def seek(columns: list[ColumnElement], values, *, descending: bool) -> ColumnElement[bool]:
     """Rows strictly after `values` in the order of `columns` (all one direction), written so
     that the first column's index bounds the walk."""
-    terms, equal = [], []
+    terms: list[Any] = []
+    equal: list[Any] = []
     for column, value in zip(columns, values, strict=True):
         terms.append(and_(*equal, column < value if descending else column > value))
         equal.append(column == value)
@@ -148,7 +149,9 @@ def _by_index(query: RowQuery, anchor: Anchor, offset: int, size: int, total: in
         columns = query.sort_columns()
         unfiltered = RowQuery(LicenseFilters(sort=query.filters.sort), query.scope, query.today)
         values = db.session.execute(
-            unfiltered.selecting(*columns).where(PoolLicense.id == row_id)
+            unfiltered.selecting(*columns, pool_side=True, sorting=False).where(
+                PoolLicense.id == row_id
+            )
         ).first()
         if values is not None:
             forward = anchor.after is not None
@@ -183,7 +186,7 @@ def _by_status(query: RowQuery, view: tuple, offset: int, size: int) -> list[int
     if not parts:
         return []
     selects = []
-    inside = [License.public_key, PoolLicense.id]  # the order within one status
+    inside: list[Any] = [License.public_key, PoolLicense.id]  # the order within one status
     if query.filters.descending:
         inside = [column.desc() for column in inside]
     for position, (name, skip, take) in enumerate(parts):
@@ -197,7 +200,7 @@ def _by_status(query: RowQuery, view: tuple, offset: int, size: int) -> list[int
         )
         selects.append(select(literal(position).label("part"), inner.c.id, inner.c.public_key))
     union = union_all(*selects).subquery()
-    within = [union.c.public_key, union.c.id]
+    within: list[Any] = [union.c.public_key, union.c.id]
     if query.filters.descending:
         within = [column.desc() for column in within]
     return fetch_ids(select(union.c.id).order_by(union.c.part, *within))
@@ -207,10 +210,9 @@ def _by_pool(query: RowQuery, view: tuple, offset: int, size: int) -> list[int]:
     """A page sorted by pool (or License User): the pools it spans, then their rows."""
     pool_columns = query.sort_columns()[:-1]
 
+    pool_order: list[Any] = list(pool_columns)
     if query.filters.descending:
         pool_order = [column.desc() for column in pool_columns]
-    else:
-        pool_order = pool_columns
 
     def groups() -> list[tuple[int, int]]:
         statement = query.selecting(LicensePool.id, func.count(PoolLicense.id))
