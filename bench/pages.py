@@ -16,7 +16,9 @@ caches empty); median and p95 are over all N requests, the cold one included. Ta
 from __future__ import annotations
 
 import argparse
+import html
 import os
+import re
 import statistics
 import sys
 import time
@@ -31,6 +33,8 @@ BENCH_EMAIL = "bench-admin@msp.example"
 CUSTOMER_EMAIL = "bench-customer@msp.example"
 BENCH_PASSWORD = "bench-password-1"
 TARGET_MS = 50.0
+#: Exports are timed fewer times (a 200,000-row export takes seconds).
+EXPORT_REQUESTS = 3
 
 
 _EMBEDDED_REDIS = []
@@ -46,13 +50,15 @@ def _embedded_redis_url() -> str:
     return embedded_redis_url(_EMBEDDED_REDIS[0])
 
 
-def make_app():
-    """The console app on the benchmark database (DATABASE_URL, else SQLite in bench/results)."""
+def make_app(licenses: int = 50_000):
+    """The console app on the benchmark database (DATABASE_URL, else SQLite in bench/results:
+    pages.db for the default size, pages-<licenses>.db for another, so each is built once)."""
     from config import Config, database_url
     from mspweb import create_app
 
     RESULTS.mkdir(parents=True, exist_ok=True)
-    url = database_url(os.environ.get("DATABASE_URL") or f"sqlite:///{RESULTS / 'pages.db'}")
+    name = "pages.db" if licenses == 50_000 else f"pages-{licenses}.db"
+    url = database_url(os.environ.get("DATABASE_URL") or f"sqlite:///{RESULTS / name}")
     return create_app(
         Config,
         SQLALCHEMY_DATABASE_URI=url,
@@ -108,7 +114,7 @@ def prepare(app, companies: int, licenses: int, rebuild: bool) -> None:
             db.session.commit()
 
 
-def variants(app) -> list[tuple[str, str, str]]:
+def variants(app, licenses: int = 50_000) -> list[tuple[str, str, str]]:
     """(label, who, URL) of every measured request."""
     from sqlalchemy import select
 
@@ -118,6 +124,7 @@ def variants(app) -> list[tuple[str, str, str]]:
     with app.app_context():
         msp = db.session.scalar(select(Company.id).where(Company.name == "Managed MSP 02"))
         tag = "vip"
+    middle = max(1, licenses // 100)  # the middle page of 50 rows
     rows = [
         ("/licenses first page", "admin", "/licenses"),
         ("/licenses first page (htmx fragment)", "admin", "/licenses#hx"),
@@ -127,10 +134,15 @@ def variants(app) -> list[tuple[str, str, str]]:
         ("/licenses sorted by License User", "admin", "/licenses?sort=user"),
         ("/licenses sorted by status", "admin", "/licenses?sort=status&dir=desc"),
         ("/licenses sorted by product", "admin", "/licenses?sort=product"),
-        ("/licenses deep page (500 of 1,000)", "admin", "/licenses?page=500"),
+        (
+            f"/licenses deep page ({middle:,} of {2 * middle:,})",
+            "admin",
+            f"/licenses?page={middle}",
+        ),
+        (f"/licenses deep page {middle + 1:,}, by Next", "admin", f"/licenses?page={middle}#next"),
         ("/licenses filtered by status", "admin", "/licenses?status=overused"),
         ("/licenses as a customer", "customer", "/licenses"),
-        ("/licenses/export.csv (50,000 rows)", "admin", "/licenses/export.csv"),
+        ("/licenses/export.csv (all rows)", "admin", "/licenses/export.csv"),
         ("/tags", "admin", "/tags"),
     ]
     for endpoint, url in (("customers.index", "/customers"), ("computers.index", "/computers")):
@@ -139,26 +151,28 @@ def variants(app) -> list[tuple[str, str, str]]:
     return rows
 
 
-def measure(app, requests: int) -> list[tuple[str, float, float, float, float, int]]:
+def measure(
+    app, requests: int, licenses: int = 50_000
+) -> list[tuple[str, float, float, float, float, int]]:
     """Time every variant; returns (label, cold, median, p95, median CPU, status) per variant.
 
     CPU is this process's CPU time per request: on a busy machine it shows what a request
     costs without the waiting (with PostgreSQL, the database server's own work is not in it).
     """
-    from mspweb.licenses.paging import cache
-
-    cache.clear()
     clients = {}
     for who, email in (("admin", BENCH_EMAIL), ("customer", CUSTOMER_EMAIL)):
         clients[who] = app.test_client()
         response = clients[who].post("/login", data={"email": email, "password": BENCH_PASSWORD})
         assert response.status_code == 302, response.text
     results = []
-    for label, who, url in variants(app):
+    for label, who, url in variants(app, licenses):
         headers = {"HX-Request": "true"} if url.endswith("#hx") else {}
         path = url.removesuffix("#hx")
+        if url.endswith("#next"):  # the page's Next link (with its anchor row), as clicked
+            found = re.search(r'href="([^"]+)"[^>]*rel="next"', clients[who].get(path[:-5]).text)
+            path = html.unescape(found.group(1))
         timings, cpu, status = [], [], 0
-        for _ in range(requests):
+        for _ in range(min(requests, EXPORT_REQUESTS) if "export" in label else requests):
             started, cpu_started = time.perf_counter(), time.process_time()
             response = clients[who].get(path, headers=headers)
             response.get_data()  # a streamed export is timed to its last byte
@@ -197,10 +211,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=30, help="load test duration")
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections")
     args = parser.parse_args()
-    app = make_app()
+    app = make_app(args.licenses)
     prepare(app, args.companies, args.licenses, args.rebuild)
     database = app.config["SQLALCHEMY_DATABASE_URI"].split(":")[0]
-    report(measure(app, args.requests), database, args.requests)
+    report(measure(app, args.requests, args.licenses), database, args.requests)
     if args.load:
         from bench.pages_load import run_load
 

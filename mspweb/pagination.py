@@ -1,4 +1,11 @@
-"""Server-side paging: a page of rows plus what the pager needs, from two small queries."""
+"""Server-side paging, the one pager of every list: a `Page` of rows and what the pager macro
+(`pager` in templates/macros/table.html) needs.
+
+Short lists (customers, sync runs, audit entries, tags, users) page with `paginate`: a count and
+a LIMIT/OFFSET query. The license table, which must stay fast at 200,000 rows, builds its own
+`Page` subclass in `mspweb.licenses.table` (seek paging), whose `link_args` put an anchor row
+into the Next and Previous links.
+"""
 
 from __future__ import annotations
 
@@ -46,6 +53,15 @@ class Page:
         """The 1-based number of the last row shown."""
         return self.first_row + len(self.items) - 1 if self.items else 0
 
+    def link_args(self, number: int) -> dict[str, Any]:
+        """Extra URL arguments of the pager's link to page `number` (none for a plain page)."""
+        return {}
+
+
+def clamp_page(number: int, total: int, per_page: int) -> int:
+    """`number` within 1 and the last page of `total` rows."""
+    return min(max(1, number), max(1, -(-total // per_page)))
+
 
 def page_number() -> int:
     """The `page` query parameter as a positive integer (1 when absent or invalid)."""
@@ -60,8 +76,7 @@ def paginate(
     if total is None:
         count = select(func.count()).select_from(query.order_by(None).subquery())
         total = db.session.scalar(count) or 0
-    last = max(1, -(-total // per_page))
-    number = min(max(1, number), last)
+    number = clamp_page(number, total, per_page)
     paged = query.limit(per_page).offset((number - 1) * per_page)
     result = db.session.scalars(paged) if scalars else db.session.execute(paged)
     return Page(items=list(result.all()), number=number, per_page=per_page, total=total)

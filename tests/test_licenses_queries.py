@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event
 
 from mspweb.extensions import db
-from mspweb.licenses import paging
+from mspweb.licenses import stamp as paging
 from mspweb.licenses.status import STATUSES, status_of
 from tests.licenses_world import build_world, license
 

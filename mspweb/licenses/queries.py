@@ -85,6 +85,21 @@ class RowQuery:
         """The ids of every matching row, in display order (joins only what it needs)."""
         return self._ordered(self._filtered(select(PoolLicense.id)))
 
+    def selecting(self, *columns: Any, pool_side: bool = False, sorting: bool = True) -> Select:
+        """`columns` of the matching rows, unordered, with the joins the filters and the sort
+        need (the paging module orders, groups and limits it); `pool_side` also joins the
+        license, pool, company and site of each row, as the export needs; `sorting=False`
+        for a look-up by id, which should not be planned as a walk in display order."""
+        return self._filtered(select(*columns), pool_side=pool_side, sorting=sorting)
+
+    def id_select(self) -> Select:
+        """The ids of the matching rows, unordered (see `selecting`)."""
+        return self._filtered(select(PoolLicense.id))
+
+    def ordered(self, statement: Select) -> Select:
+        """`statement` (from `selecting`) in display order."""
+        return self._ordered(statement)
+
     def count(self) -> Select:
         """How many rows match."""
         narrow = self._filtered(select(PoolLicense.id), sorting=False).subquery()
@@ -97,7 +112,7 @@ class RowQuery:
     def rows_by_id(self, ids: list[int]) -> Select:
         """The columns of the rows `ids` (one page), still confined to the scope."""
         everything = RowQuery(LicenseFilters(), self.scope, self.today)
-        statement = everything._filtered(select(*self._columns()), full=True)
+        statement = everything._filtered(select(*self._columns()), full=True, sorting=False)
         return statement.where(PoolLicense.id.in_(ids))
 
     def _pool_ids(self) -> Select | None:
@@ -132,30 +147,46 @@ class RowQuery:
         if db.engine.dialect.name != "sqlite" and term.upper() != term:
             keys.append(licenses.public_key.contains(term.upper(), autoescape=True))
         by_user = select(rows.id).where(rows.pool_id.in_(pools_by_user))
-        by_license = (
-            select(rows.id)
-            .join(licenses, licenses.id == rows.license_id)
-            .where(or_(*keys, licenses.product_code.in_(codes)))
+        # Keys are matched on the key index alone (narrower than the table), products by code.
+        matching = union(
+            select(licenses.id).where(or_(*keys)),
+            select(licenses.id).where(licenses.product_code.in_(codes)),
         )
+        by_license = select(rows.id).where(rows.license_id.in_(matching.subquery().select()))
         return PoolLicense.id.in_(union(by_user, by_license).subquery().select().correlate(None))
 
-    def _filtered(self, statement: Select, *, full: bool = False, sorting: bool = True) -> Select:
+    def _filtered(
+        self, statement: Select, *, full: bool = False, sorting: bool = True, pool_side=False
+    ) -> Select:
         filters = self.filters
         sort = filters.sort if sorting else None
-        needs_license = full or bool(filters.product or filters.status) or sort in LICENSE_SORTS
-        needs_pool = full or bool(filters.status) or sort in ("user", "pool", "status")
+        wide = full or pool_side
+        needs_license = wide or bool(filters.product or filters.status) or sort in LICENSE_SORTS
+        needs_pool = wide or bool(filters.status) or sort in ("user", "pool", "status")
         statement = statement.select_from(PoolLicense)
+        pools = self._pool_ids()
+        # SQLite would often scan the rows and sort them all; where nothing narrows the rows
+        # first, "+ 0" keeps it off the primary key of licenses and the pool index, so it
+        # walks the license index in display order and stops at the page (PostgreSQL's
+        # planner finds that plan by itself).
+        by_sort = (
+            sort in LICENSE_SORTS
+            and pools is None
+            and not (filters.tag or filters.q)
+            and db.engine.dialect.name == "sqlite"
+        )
         if needs_license:
-            statement = statement.join(License, License.id == PoolLicense.license_id)
+            license_id = License.id + 0 if by_sort else License.id
+            statement = statement.join(License, license_id == PoolLicense.license_id)
         if needs_pool:
+            pool_id = PoolLicense.pool_id + 0 if by_sort else PoolLicense.pool_id
             statement = (
-                statement.join(LicensePool, LicensePool.id == PoolLicense.pool_id)
+                statement.join(LicensePool, LicensePool.id == pool_id)
                 .join(Company, Company.id == LicensePool.company_id)
                 .outerjoin(Site, Site.id == LicensePool.site_id)
             )
         if full:
             statement = statement.join(Account, Account.id == LicensePool.account_id)
-        pools = self._pool_ids()
         if pools is not None:
             statement = statement.where(PoolLicense.pool_id.in_(pools))
         if filters.tag:
@@ -174,28 +205,41 @@ class RowQuery:
             statement = statement.outerjoin(first, first.c.license_id == PoolLicense.license_id)
         return statement
 
-    def _ordered(self, statement: Select) -> Select:
+    def sort_columns(self) -> list[ColumnElement]:
+        """The columns of the display order, ascending, ending with a unique tie-breaker.
+
+        Ties follow the sort's direction, so each order is one index walked forwards or
+        backwards: by license key (key, status, expiration, tags), by product name and key,
+        by units, or, for the pool-side sorts, by the pool and then its rows (`pool_id`,
+        `license_id`: the pool's unique index).
+        """
         sort = self.filters.sort
-        orderings: dict[str, Callable[[], list[SQLColumnExpression[Any]]]] = {
-            "key": lambda: [License.public_key],
+        if sort in ("user", "pool"):
+            pool = [license_user_expr(), LicensePool.id]
+            if sort == "pool":
+                pool = [LicensePool.account_id, license_user_expr(), LicensePool.source]
+                pool.append(LicensePool.id)
+            return [*pool, PoolLicense.license_id]
+        columns = {
+            "key": lambda: [],
             "product": lambda: [License.product_name],
-            "user": lambda: [license_user_expr()],
             "units": lambda: [PoolLicense.usage, PoolLicense.quantity],
             "expiration": lambda: [end_date_expr()],
             "status": lambda: [status_rank_expr(self.today)],
             "tags": lambda: [literal_column("first_tags.first_tag")],  # joined by `_filtered`
-            "pool": lambda: [LicensePool.account_id, license_user_expr(), LicensePool.source],
-        }
-        columns = orderings[sort]()
+        }[sort]()
+        if sort == "units":
+            return [*columns, PoolLicense.id]
+        return [*columns, License.public_key, PoolLicense.id]
+
+    def _ordered(self, statement: Select) -> Select:
+        columns = self.sort_columns()
         if self.filters.descending:
             columns = [column.desc() for column in columns]
-        if sort in ("expiration", "tags"):  # no end date / no tag: after the rest, both ways
-            columns = [
-                column.nulls_first() if self.filters.descending else column.nulls_last()
-                for column in columns
-            ]
-        tie_breakers = [License.public_key] if sort in LICENSE_SORTS - {"key"} else []
-        return statement.order_by(*columns, *tie_breakers, PoolLicense.id)
+        if self.filters.sort in ("expiration", "tags"):  # no end date / no tag: after the rest
+            first = columns[0]
+            columns[0] = first.nulls_first() if self.filters.descending else first.nulls_last()
+        return statement.order_by(*columns)
 
     def _columns(self) -> list[SQLColumnExpression[Any]]:
         return [

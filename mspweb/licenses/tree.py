@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from mspweb.extensions import db
-from mspweb.licenses.paging import cache, data_stamp
+from mspweb.licenses.stamp import cache, data_stamp
 from mspweb.models import Company, EntityType, LicensePool, PoolLicense
 from mspweb.scope import Scope
 

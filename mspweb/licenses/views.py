@@ -17,8 +17,8 @@ from mspweb.htmx_utils import wants_fragment
 from mspweb.licenses.export import csv_response
 from mspweb.licenses.filters import LicenseFilters
 from mspweb.licenses.lookups import visible_company
-from mspweb.licenses.paging import license_page
 from mspweb.licenses.status import STATUSES
+from mspweb.licenses.table import Anchor, license_page
 from mspweb.licenses.tree import build_tree
 from mspweb.models import License, LicenseTag, Tag
 from mspweb.scope import Scope, current_scope
@@ -51,7 +51,7 @@ def index():
     """The License Management page, or its table fragment for htmx."""
     filters = current_filters()
     scope = current_scope()
-    page = license_page(filters, scope)
+    page = license_page(filters, scope, anchor=Anchor.from_args(request.args))
     context = {
         "filters": filters,
         "page": page,
