@@ -110,11 +110,11 @@ def child_sync(account_id: int) -> dict:
     app = _app()
     import logging
 
-    logging.getLogger("mspweb.sync.service").setLevel(logging.INFO)
+    logging.getLogger("mspweb.sync.runner").setLevel(logging.INFO)
     with app.app_context():
         from mspweb.extensions import db
         from mspweb.models import Account
-        from mspweb.sync.service import run_inline
+        from mspweb.sync.runner import run_inline
 
         account = db.session.get(Account, account_id)
         baseline = _maxrss_mb()

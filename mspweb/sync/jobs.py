@@ -34,7 +34,7 @@ def _in_app_context(work: Callable[[], T]) -> T:
 
 def sync_account(account_id: int, trigger: str, sync_run_id: int | None = None) -> dict:
     """Synchronize one account (R13, R14); returns the run's outcome and counts."""
-    from mspweb.sync.service import run_sync
+    from mspweb.sync.runner import run_sync
 
     job = get_current_job()
     if job is not None:
@@ -46,6 +46,6 @@ def sync_account(account_id: int, trigger: str, sync_run_id: int | None = None) 
 def schedule_daily_syncs(now=None) -> int:
     """Queue today's sync of every active account that has none yet (R13); run by the
     scheduler every few minutes. Returns how many runs it queued."""
-    from mspweb.sync.service import create_daily_runs
+    from mspweb.sync.scheduling import create_daily_runs
 
     return _in_app_context(lambda: create_daily_runs(now))
