@@ -11,7 +11,7 @@ from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import Column, Connection, Table, delete, insert
-from sqlalchemy.sql.dml import Executable
+from sqlalchemy.sql.base import Executable
 
 T = TypeVar("T")
 
@@ -33,7 +33,7 @@ def batches(items: Iterable[T], size: int = BATCH_SIZE) -> Iterator[list[T]]:
         yield batch
 
 
-def _processed(row: Sequence[Any], per_row: list[tuple[int, Processor]]) -> list[Any]:
+def _processed(row: Sequence[Any], per_row: Sequence[tuple[int, Processor]]) -> list[Any]:
     values = list(row)
     for index, processor in per_row:
         if values[index] is not None:
@@ -96,7 +96,7 @@ def copy_rows(
     table: Table,
     names: Sequence[str],
     rows: Iterable[Sequence[Any]],
-    per_row: list[tuple[int, Processor]],
+    per_row: Sequence[tuple[int, Processor]],
     fixed: tuple[Any, ...],
 ) -> int:
     """PostgreSQL: stream the rows with COPY, within the connection's transaction."""

@@ -14,11 +14,10 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from hashlib import blake2b
-from typing import NamedTuple
+from typing import Generic, NamedTuple, TypeVar, cast
 
 from mspweb.models.companies import PARENT_TYPES
 from mspweb.portal import (
@@ -30,6 +29,13 @@ from mspweb.portal import (
     PortalProtocolError,
     PortalUnavailable,
 )
+from mspweb.portal.records import Company as PortalCompany
+from mspweb.portal.records import License as PortalLicense
+
+T = TypeVar("T")
+
+#: A business license's units per site: ``((site portal id or None, quantity, usage), ...)``.
+Allocations = tuple[tuple[str | None, int, int], ...]
 
 #: ``progress(phase, done, total)``: called as the fetch goes (the caller throttles writes).
 ProgressCallback = Callable[[str, int, int | None], None]
@@ -135,11 +141,11 @@ def describe_portal_error(error: PortalError, portal: str) -> SyncFailure:
     return SyncFailure(f"The {portal} refused a call: {detail}")
 
 
-def _intern(text: str | None) -> str | None:
-    return sys.intern(text) if text is not None else None
+def _intern(text: str) -> str:
+    return sys.intern(text)
 
 
-def _company(record, parent_portal_id: str | None) -> CompanyRecord:
+def _company(record: PortalCompany, parent_portal_id: str | None) -> CompanyRecord:
     return CompanyRecord(
         record.public_id,
         record.name,
@@ -151,7 +157,7 @@ def _company(record, parent_portal_id: str | None) -> CompanyRecord:
     )
 
 
-def units_of(record) -> list[tuple[str | None, int, int]]:
+def units_of(record: LicenseRecord) -> list[tuple[str | None, int, int]]:
     """A business license's allocations that hold units (all units at company level if none)."""
     parts = [part for part in record.allocations or () if part[1] or part[2]]
     if parts:
@@ -162,7 +168,10 @@ def units_of(record) -> list[tuple[str | None, int, int]]:
 
 
 def license_digest(
-    item, source: str, company_portal_id: str | None, allocations: tuple | None
+    item: PortalLicense | LicenseRecord,
+    source: str,
+    company_portal_id: str | None,
+    allocations: Allocations | None,
 ) -> str:
     """A stable fingerprint of what the portal says about a license: its fields, its company
     and its units per site. A sync compares fingerprints first, and loads and compares the
@@ -194,7 +203,9 @@ def license_digest(
     return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
-def _license(item, company_portal_id: str | None, allocations=None) -> LicenseRecord:
+def _license(
+    item: PortalLicense, company_portal_id: str | None, allocations: Allocations | None = None
+) -> LicenseRecord:
     source = "msp" if allocations is None else "business"
     return LicenseRecord(
         item.public_key,
@@ -213,20 +224,20 @@ def _license(item, company_portal_id: str | None, allocations=None) -> LicenseRe
     )
 
 
-class _Prefetch:
+class _Prefetch(Generic[T]):
     """Runs a record stream in a thread, handing its records over in chunks, so that the
     sync's own work on one page overlaps the portal's answering of the next."""
 
     _DONE = object()
 
-    def __init__(self, stream: Iterator, chunk: int = 100, depth: int = 8) -> None:
+    def __init__(self, stream: Iterator[T], chunk: int = 100, depth: int = 8) -> None:
         self._stream = stream
         self._chunk = chunk
-        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._queue: queue.Queue[list[T] | BaseException | object] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._produce, name="portal-prefetch", daemon=True)
 
-    def _put(self, item) -> bool:
+    def _put(self, item: list[T] | BaseException | object) -> bool:
         while not self._stop.is_set():
             try:
                 self._queue.put(item, timeout=0.5)
@@ -236,7 +247,7 @@ class _Prefetch:
         return False
 
     def _produce(self) -> None:
-        chunk: list = []
+        chunk: list[T] = []
         try:
             for record in self._stream:
                 if self._stop.is_set():
@@ -252,7 +263,7 @@ class _Prefetch:
         except BaseException as error:  # handed to the consumer, raised there
             self._put(error)
 
-    def __iter__(self) -> Iterator:
+    def __iter__(self) -> Iterator[T]:
         self._thread.start()
         try:
             while True:
@@ -261,7 +272,7 @@ class _Prefetch:
                     return
                 if isinstance(item, BaseException):
                     raise item
-                yield from item
+                yield from cast("list[T]", item)
         finally:
             self._stop.set()
             self._thread.join(timeout=30)
@@ -319,15 +330,23 @@ class Fetcher:
         licenses = self.snapshot.msp_licenses
         late: set[str] = set()
         self.progress("licenses", 0, self.expected_licenses)
-        with closing(iter(_Prefetch(client.licenses(None)))) as stream:
+        stream = iter(_Prefetch(client.licenses(None)))
+        try:
             for count, item in enumerate(stream, start=1):
-                owner = known.get(item.customer_id)
+                customer = item.customer_id
+                if customer is None:
+                    raise SyncFailure("The MSP portal listed a license without its company.")
+                owner = known.get(customer)
                 if owner is None:  # a company added after the tree was read
-                    late.add(item.customer_id)
-                    owner = item.customer_id
+                    late.add(customer)
+                    owner = customer
                 licenses.append(_license(item, owner))
                 if count % 100 == 0:
                     self.progress("licenses", count, self.expected_licenses)
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
         self.progress("licenses", len(licenses), len(licenses))
         if late:
             self._read_late_companies(client, late, known)
@@ -336,7 +355,7 @@ class Fetcher:
         self, client: MspPortalClient, late: set[str], known: dict[str, str]
     ) -> None:
         """Look up companies that licenses name but the tree did not hold (and their parents)."""
-        waiting, found = list(late), []
+        waiting, found = list(late), list[CompanyRecord]()
         while waiting:
             if len(found) >= MAX_LATE_COMPANIES:
                 raise SyncFailure(
@@ -393,7 +412,7 @@ class Fetcher:
             self._count(client)
         snapshot.has_business = True
 
-    def _count(self, client) -> None:
+    def _count(self, client: MspPortalClient | BusinessPortalClient) -> None:
         stats = client.stats
         self.snapshot.portal_calls += stats.calls
         self.snapshot.portal_retries += stats.retries

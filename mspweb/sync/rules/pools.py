@@ -101,7 +101,7 @@ def apply_units(state: ApplyState) -> None:
     touched = state.changed_license_ids | {i for i, _ in state.new_license_ids}
     wanted, owners = _wanted(state, touched)
     pool_ids = _apply_pools(state, existing_pools, owners)
-    existing_units: dict[tuple[int, int], Row[Any]] = {}
+    existing_units: dict[tuple[int, int], Any] = {}  # (pool id, license id) -> its row
     for batch in batches(sorted(state.changed_license_ids), 500):
         existing_units.update(
             ((row.pool_id, row.license_id), row)
