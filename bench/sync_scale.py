@@ -258,6 +258,9 @@ def main() -> None:
             floor = _child("floor", server.url, env)
             first = _child("sync", str(account_id), env)
             resync = _child("sync", str(account_id), env)
+            for outcome in (first, resync):
+                if outcome.get("status") != "succeeded":
+                    raise SystemExit(f"the sync did not succeed: {outcome}")
             rounds.append((floor, first, resync))
             base = floor["seconds"]
             print(

@@ -4,7 +4,8 @@
 - The sync engine (the modules listed in :data:`ENGINE`: reading the portals, applying a
   snapshot, the domain rules, the bulk writer) runs on a SQLAlchemy connection and knows no
   Flask. The Flask-facing side of the sync is the rest of ``mspweb/sync``: ``lifecycle``,
-  ``queueing``, ``runner``, ``recovery``, ``scheduling``, ``progress``, ``jobs``, ``service``.
+  ``queueing``, ``runner``, ``transaction``, ``recovery``, ``scheduling``, ``progress``,
+  ``jobs``, ``service``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ ENGINE = (
     "heartbeat.py",
     "license_user.py",
     "listener.py",
+    "prefetch.py",
     "rules",
+    "snapshot.py",
 )
 """The engine's modules (files, or folders whose every module is the engine's)."""
 
@@ -39,6 +42,7 @@ FLASK_FACING = (
     "runner.py",
     "scheduling.py",
     "service.py",
+    "transaction.py",
 )
 """The sync's Flask-facing side: they may use Flask, the session and the app's config."""
 

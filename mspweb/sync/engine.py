@@ -21,25 +21,30 @@ from mspweb.models import License
 from mspweb.models.companies import SetupState
 from mspweb.sync.bulk import Writer
 from mspweb.sync.counts import SyncCounts
-from mspweb.sync.fetch import Snapshot
 from mspweb.sync.listener import ApplyListener
 from mspweb.sync.rules.companies import apply_companies
 from mspweb.sync.rules.licenses import apply_licenses
 from mspweb.sync.rules.pools import apply_units, pool_key_business, pool_key_msp
 from mspweb.sync.rules.sites import apply_sites
 from mspweb.sync.rules.state import ApplyState, ExistingRows, LicenseBrief
+from mspweb.sync.rules.streaming import stream_licenses
 from mspweb.sync.rules.tags import tag_new_licenses
+from mspweb.sync.snapshot import Snapshot
 
 __all__ = [
     "ApplyListener",
+    "ApplyState",
     "ExistingRows",
     "LicenseBrief",
     "SyncCounts",
     "apply_snapshot",
+    "begin_apply",
     "count_licenses",
+    "finish_apply",
     "load_existing",
     "pool_key_business",
     "pool_key_msp",
+    "stream_licenses",
 ]
 
 licenses = License.__table__
@@ -59,6 +64,48 @@ def load_existing(connection: Connection, account_id: int) -> ExistingRows:
     )
 
 
+def begin_apply(
+    connection: Connection,
+    account_id: int,
+    snapshot: Snapshot,
+    now: datetime,
+    skip_setup_for_new: bool = False,
+    existing: ExistingRows | None = None,
+    listener: ApplyListener | None = None,
+) -> ApplyState:
+    """Start applying `snapshot` (possibly still being filled) within the caller's
+    transaction. Early writes go through :func:`~.rules.streaming.stream_licenses`; the rest
+    is done by :func:`finish_apply` once the snapshot is complete."""
+    listener = listener or ApplyListener()
+    listener.bind(connection)
+    return ApplyState(
+        conn=connection,
+        writer=Writer(connection),
+        account_id=account_id,
+        snapshot=snapshot,
+        now=now,
+        new_setup_state=(SetupState.SKIPPED if skip_setup_for_new else SetupState.NOT_SET_UP).value,
+        existing=existing or load_existing(connection, account_id),
+        counts=SyncCounts(),
+        listener=listener,
+    )
+
+
+def finish_apply(state: ApplyState) -> tuple[SyncCounts, int | None]:
+    """Apply the now complete snapshot: every step, with what was written early known.
+    Returns the counts and the root company id."""
+    snapshot = state.snapshot
+    for step in STEPS:
+        step(state)
+    state.listener.finished()
+    counts = state.counts
+    counts.portal_calls = snapshot.portal_calls
+    counts.portal_retries = snapshot.portal_retries
+    counts.portal_wait_seconds = round(snapshot.portal_wait_seconds, 3)
+    counts.rows_written = state.writer.rows_written
+    return counts, state.root_company_id
+
+
 def apply_snapshot(
     connection: Connection,
     account_id: int,
@@ -68,36 +115,17 @@ def apply_snapshot(
     existing: ExistingRows | None = None,
     listener: ApplyListener | None = None,
 ) -> tuple[SyncCounts, int | None]:
-    """Apply `snapshot` to the account within the caller's transaction.
+    """Apply the complete `snapshot` to the account within the caller's transaction.
 
     `existing` may come from :func:`load_existing` run while the portals were read: the
     licenses and units of an account are written only by its sync, and one sync per account
     runs at a time (the run is checked to be still running when it finishes, in the same
     transaction, else everything is rolled back). Returns the counts and the root company id.
     """
-    listener = listener or ApplyListener()
-    listener.bind(connection)
-    writer = Writer(connection)
-    state = ApplyState(
-        conn=connection,
-        writer=writer,
-        account_id=account_id,
-        snapshot=snapshot,
-        now=now,
-        new_setup_state=(SetupState.SKIPPED if skip_setup_for_new else SetupState.NOT_SET_UP).value,
-        existing=existing or load_existing(connection, account_id),
-        counts=SyncCounts(
-            portal_calls=snapshot.portal_calls,
-            portal_retries=snapshot.portal_retries,
-            portal_wait_seconds=round(snapshot.portal_wait_seconds, 3),
-        ),
-        listener=listener,
+    state = begin_apply(
+        connection, account_id, snapshot, now, skip_setup_for_new, existing, listener
     )
-    for step in STEPS:
-        step(state)
-    listener.finished()
-    state.counts.rows_written = writer.rows_written
-    return state.counts, state.root_company_id
+    return finish_apply(state)
 
 
 def count_licenses(connection: Connection, account_id: int) -> int:

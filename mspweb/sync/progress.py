@@ -17,7 +17,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
-from sqlalchemy import Engine, update
+from sqlalchemy import Connection, Engine, update
 
 from mspweb.models import SyncRun, SyncStatus
 
@@ -63,6 +63,14 @@ class Progress:
         self.interval = interval
         self.phase: str | None = None
         self._last_write = 0.0
+        self._through: Connection | None = None
+
+    def write_through(self, connection: Connection | None) -> None:
+        """Write the row through `connection` (the open apply transaction, so that SQLite's
+        write lock is never waited for by its own holder), or, with None, in a transaction
+        of its own again. Rows written through it show once the run commits; the job's meta
+        shows the progress meanwhile."""
+        self._through = connection
 
     def __call__(self, phase: str, done: int, total: int | None) -> None:
         """Record progress; written now if the phase changed or `interval` has passed."""
@@ -74,17 +82,21 @@ class Progress:
         if self.job is not None:
             self.job.meta.update(phase=phase, done=done, total=total)
             self.job.save_meta()
-        with self.engine.begin() as connection:
-            connection.execute(
-                update(SyncRun.__table__)
-                .where(SyncRun.__table__.c.id == self.run_id)
-                .values(
-                    phase=phase,
-                    progress_done=done,
-                    progress_total=total,
-                    heartbeat_at=datetime.now(UTC),
-                )
+        statement = (
+            update(SyncRun.__table__)
+            .where(SyncRun.__table__.c.id == self.run_id)
+            .values(
+                phase=phase,
+                progress_done=done,
+                progress_total=total,
+                heartbeat_at=datetime.now(UTC),
             )
+        )
+        if self._through is not None:
+            self._through.execute(statement)
+            return
+        with self.engine.begin() as connection:
+            connection.execute(statement)
 
 
 _COUNTED = {

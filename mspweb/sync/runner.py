@@ -19,12 +19,11 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from flask import current_app
 from rq.timeouts import JobTimeoutException
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from mspweb import audit
@@ -34,24 +33,29 @@ from mspweb.models import Account, Company, SyncStatus, SyncTrigger, User
 from mspweb.portal import BusinessPortalClient, ClientSettings, MspPortalClient
 from mspweb.portal_config import client_settings
 from mspweb.sync.counts import SyncCounts
-from mspweb.sync.engine import ExistingRows, apply_snapshot, count_licenses, load_existing
-from mspweb.sync.fetch import Fetcher, Snapshot, SyncFailure
+from mspweb.sync.engine import (
+    ApplyState,
+    ExistingRows,
+    count_licenses,
+    finish_apply,
+    load_existing,
+)
+from mspweb.sync.fetch import CHUNK, Fetcher, LicensesCallback, Snapshot, SyncFailure
 from mspweb.sync.heartbeat import Heartbeat
 from mspweb.sync.lifecycle import (
     RunTakenOver,
     SyncRefused,
-    accounts_t,
     active_run,
     claim_run,
     create_run,
     fail_run,
     finish_run,
-    immediate,
     utcnow,
 )
 from mspweb.sync.progress import Progress
 from mspweb.sync.queueing import cancel_job
 from mspweb.sync.recovery import refresh_stale_runs
+from mspweb.sync.transaction import ApplyTransaction
 
 log = logging.getLogger(__name__)
 
@@ -152,9 +156,16 @@ def read_account(account_id: int, run_id: int) -> AccountToSync:
     return target
 
 
-def fetch_portals(target: AccountToSync, progress: Progress, expected: int) -> Snapshot:
-    """Read both portals into a complete snapshot (no transaction is open meanwhile)."""
-    fetcher = Fetcher(progress, expected)
+def fetch_portals(
+    target: AccountToSync,
+    progress: Progress,
+    expected: int,
+    on_licenses: LicensesCallback | None = None,
+    chunk: int = CHUNK,
+) -> Snapshot:
+    """Read both portals into a complete snapshot; `on_licenses` hears each chunk of MSP
+    licenses as it is read (to write the new ones early)."""
+    fetcher = Fetcher(progress, expected, on_licenses, chunk)
     if target.msp_url:
         with MspPortalClient(
             target.msp_url, target.username, target.password, target.settings
@@ -171,25 +182,18 @@ def fetch_portals(target: AccountToSync, progress: Progress, expected: int) -> S
 
 
 def apply_in_transaction(
-    connection: Connection,
-    target: AccountToSync,
-    snapshot: Snapshot,
-    existing: ExistingRows | None,
-    now: datetime,
+    connection: Connection, target: AccountToSync, state: ApplyState
 ) -> SyncCounts:
-    """THE apply transaction (R21): the data, the run's outcome and its audit, all or nothing.
+    """THE apply transaction's last part (R21): the rest of the data, the run's outcome and
+    its audit, all or nothing, the snapshot complete.
 
-    Runs inside ``connection``'s open transaction, the account row locked. Writes that must
-    commit with the data (or not at all) are added here, before :func:`finish_run`.
+    Runs inside ``connection``'s open transaction (:class:`~.transaction.ApplyTransaction`),
+    the account row locked, new licenses possibly written already while the listing was
+    read. Writes that must commit with the data (or not at all) are added here, before
+    :func:`finish_run`.
     """
-    account_id = target.account_id
-    connection.execute(
-        select(accounts_t.c.id).where(accounts_t.c.id == account_id).with_for_update()
-    )
-    counts, root_company_id = apply_snapshot(
-        connection, account_id, snapshot, now, target.skip_setup_for_new, existing
-    )
-    finish_run(connection, target.run_id, account_id, counts, now, root_company_id)
+    counts, root_company_id = finish_apply(state)
+    finish_run(connection, target.run_id, target.account_id, counts, utcnow(), root_company_id)
     return counts
 
 
@@ -200,32 +204,46 @@ def after_commit(target: AccountToSync, counts: SyncCounts) -> None:
     """
 
 
-def run_claimed(account_id: int, run_id: int, job: Any) -> dict[str, Any]:
-    """Run the claimed (running) run `run_id`; returns its outcome."""
+def _synchronize(account_id: int, run_id: int, job: Any) -> tuple[AccountToSync, SyncCounts]:
+    """Read, apply and commit; any exception leaves the database as it was."""
     engine = db.engine
     progress = Progress(engine, run_id, job)
-    preloader: Preloader | None = None
+    target = read_account(account_id, run_id)
+    with engine.connect() as connection:
+        expected = count_licenses(connection, account_id)
+    preloader = Preloader(engine, account_id).start()
+    config = current_app.config
+    stream = bool(config.get("SYNC_STREAM_WRITES", True))
+    chunk = int(config.get("SYNC_STREAM_CHUNK") or CHUNK)
     try:
-        target = read_account(account_id, run_id)
-        with engine.connect() as connection:
-            expected = count_licenses(connection, account_id)
-        preloader = Preloader(engine, account_id).start()
-        fetch_started = time.perf_counter()
-        snapshot = fetch_portals(target, progress, expected)
-        progress("applying", len(snapshot.msp_licenses) + len(snapshot.business_licenses), None)
-        existing = preloader.result()
-        fetch_seconds = time.perf_counter() - fetch_started
-        with immediate(engine.connect()) as connection, connection.begin():
-            counts = apply_in_transaction(connection, target, snapshot, existing, utcnow())
-        apply_seconds = time.perf_counter() - fetch_started - fetch_seconds
-        log.info(
-            "sync run %s of account %s: fetched in %.2f s, applied in %.2f s: %s",
-            run_id,
-            account_id,
-            fetch_seconds,
-            apply_seconds,
-            counts.as_dict(),
-        )
+        with ApplyTransaction(
+            engine, account_id, target.skip_setup_for_new, preloader, progress, stream, chunk // 4
+        ) as transaction:
+            fetch_started = time.perf_counter()
+            snapshot = fetch_portals(target, progress, expected, transaction.on_licenses, chunk)
+            progress("applying", len(snapshot.msp_licenses) + len(snapshot.business_licenses), None)
+            state = transaction.open(snapshot)
+            fetch_seconds = time.perf_counter() - fetch_started
+            assert transaction.connection is not None
+            counts = apply_in_transaction(transaction.connection, target, state)
+            transaction.commit()
+    finally:
+        preloader.result()
+    log.info(
+        "sync run %s of account %s: fetched in %.2f s, applied in %.2f s more: %s",
+        run_id,
+        account_id,
+        fetch_seconds,
+        time.perf_counter() - fetch_started - fetch_seconds,
+        counts.as_dict(),
+    )
+    return target, counts
+
+
+def run_claimed(account_id: int, run_id: int, job: Any) -> dict[str, Any]:
+    """Run the claimed (running) run `run_id`; returns its outcome."""
+    try:
+        target, counts = _synchronize(account_id, run_id, job)
         after_commit(target, counts)
         return {"status": SyncStatus.SUCCEEDED.value, "run_id": run_id, **counts.as_dict()}
     except RunTakenOver:
@@ -264,9 +282,6 @@ def run_claimed(account_id: int, run_id: int, job: Any) -> dict[str, Any]:
         log.exception("sync run %s failed", run_id)
         fail_run(run_id, account_id, message)
         return {"status": SyncStatus.FAILED.value, "run_id": run_id, "error": message}
-    finally:
-        if preloader is not None:
-            preloader.result()
 
 
 def _database_failure(error: SQLAlchemyError) -> str:

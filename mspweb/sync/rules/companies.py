@@ -9,8 +9,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import Row, bindparam, func, select, update
 
 from mspweb.models import Company
-from mspweb.sync.fetch import CompanyRecord
 from mspweb.sync.rules.state import BUSINESS, MSP, ApplyState
+from mspweb.sync.snapshot import CompanyRecord
 
 companies = Company.__table__
 _columns = companies.c

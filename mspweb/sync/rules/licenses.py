@@ -15,8 +15,8 @@ from sqlalchemy import bindparam, func, select, update
 
 from mspweb.models import License, LicenseTag, PoolLicense
 from mspweb.sync.bulk import batches
-from mspweb.sync.fetch import LicenseRecord
 from mspweb.sync.rules.state import BUSINESS, MSP, ApplyState
+from mspweb.sync.snapshot import LicenseRecord
 
 licenses = License.__table__
 pool_units = PoolLicense.__table__
@@ -94,6 +94,8 @@ def apply_licenses(state: ApplyState) -> None:
         if key in seen:  # listed by both portals: the first wins
             continue
         seen.add(key)
+        if key in state.streamed_keys:
+            continue  # inserted while the listing was read
         brief = existing.get(key)
         if brief is not None:
             state.license_ids[key] = brief.id
@@ -187,4 +189,4 @@ def _insert_licenses(state: ApplyState, new: list[NewLicense]) -> None:
         state.license_ids[key] = license_id
         state.new_license_ids.append((license_id, company_id))
         state.listener.license_added(license_id, key, company_id)
-    state.counts.licenses_added = len(new)
+    state.counts.licenses_added += len(new)

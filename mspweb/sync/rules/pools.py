@@ -9,8 +9,8 @@ from sqlalchemy import Row, bindparam, func, select, update
 
 from mspweb.models import LicensePool, PoolLicense
 from mspweb.sync.bulk import batches
-from mspweb.sync.fetch import units_of
 from mspweb.sync.rules.state import BUSINESS, MSP, ApplyState
+from mspweb.sync.snapshot import units_of
 
 pools = LicensePool.__table__
 pool_units = PoolLicense.__table__
@@ -98,7 +98,9 @@ def apply_units(state: ApplyState) -> None:
             ).where(_pool_columns.account_id == state.account_id)
         )
     }
-    touched = state.changed_license_ids | {i for i, _ in state.new_license_ids}
+    touched = state.changed_license_ids | {
+        i for i, _ in state.new_license_ids if i not in state.streamed_ids
+    }  # licenses written early got their units then
     wanted, owners = _wanted(state, touched)
     pool_ids = _apply_pools(state, existing_pools, owners)
     existing_units: dict[tuple[int, int], Any] = {}  # (pool id, license id) -> its row

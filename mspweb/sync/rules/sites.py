@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 
 from mspweb.models import Site
-from mspweb.sync.fetch import SiteRecord, units_of
 from mspweb.sync.rules.state import ApplyState
+from mspweb.sync.snapshot import SiteRecord, units_of
 
 sites_t = Site.__table__
 _columns = sites_t.c

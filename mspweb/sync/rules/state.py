@@ -10,8 +10,8 @@ from sqlalchemy import Connection
 
 from mspweb.sync.bulk import Writer
 from mspweb.sync.counts import SyncCounts
-from mspweb.sync.fetch import Snapshot
 from mspweb.sync.listener import ApplyListener
+from mspweb.sync.snapshot import Snapshot
 
 MSP, BUSINESS = "msp", "business"
 
@@ -58,3 +58,10 @@ class ApplyState:
     license_ids: dict[str, int] = field(default_factory=dict)
     new_license_ids: list[tuple[int, int]] = field(default_factory=list)  # (id, company id)
     changed_license_ids: set[int] = field(default_factory=set)  # existing, digest changed
+    #: Written while the listing was still being read (see :mod:`.streaming`): new licenses
+    #: with their units and tags, and the companies of the tree as first read.
+    streamed_keys: set[str] = field(default_factory=set)
+    streamed_ids: set[int] = field(default_factory=set)
+    tree_inserted: bool = False
+    stream_company_names: dict[str, str] = field(default_factory=dict)  # portal id -> name
+    stream_pool_ids: dict[str, int] = field(default_factory=dict)  # pool key -> id

@@ -28,15 +28,8 @@ def _tag_ids(state: ApplyState, names: list[str]) -> dict[str, int]:
     return found
 
 
-def tag_new_licenses(state: ApplyState) -> None:
-    """Tag each newly seen license with its company's name, once (R06)."""
-    if not state.new_license_ids:
-        return
-    wanted_names = {
-        company_id: state.company_names[company_id][:TAG_NAME_LENGTH]
-        for company_id in {company_id for _, company_id in state.new_license_ids}
-    }
-    names = sorted(set(wanted_names.values()))
+def tag_ids_for(state: ApplyState, names: list[str]) -> dict[str, int]:
+    """The ids of the tags named `names`, created where missing."""
     tag_ids = _tag_ids(state, names)
     missing = [name for name in names if name not in tag_ids]
     if missing:
@@ -44,12 +37,23 @@ def tag_new_licenses(state: ApplyState) -> None:
             tag_names, ("name",), [(name,) for name in missing], {"created_at": state.now}
         )
         tag_ids.update(_tag_ids(state, missing))
+    return tag_ids
+
+
+def tag_new_licenses(state: ApplyState) -> None:
+    """Tag each newly seen license with its company's name, once (R06); those written early
+    (:mod:`.streaming`) were tagged then."""
+    new = [pair for pair in state.new_license_ids if pair[0] not in state.streamed_ids]
+    if not new:
+        return
+    wanted_names = {
+        company_id: state.company_names[company_id][:TAG_NAME_LENGTH]
+        for company_id in {company_id for _, company_id in new}
+    }
+    tag_ids = tag_ids_for(state, sorted(set(wanted_names.values())))
     state.writer.insert(
         tags,
         ("license_id", "tag_id"),
-        sorted(
-            (license_id, tag_ids[wanted_names[company_id]])
-            for license_id, company_id in state.new_license_ids
-        ),
+        sorted((license_id, tag_ids[wanted_names[company_id]]) for license_id, company_id in new),
         {"origin": "import", "created_at": state.now},
     )
