@@ -7,6 +7,7 @@ tuples in the order of the column names given (NamedTuples: pass ``Row._fields``
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date, datetime
 from operator import itemgetter
 from typing import Any, TypeVar
 
@@ -41,6 +42,16 @@ def _processed(row: Sequence[Any], per_row: Sequence[tuple[int, Processor]]) -> 
     return values
 
 
+def _sqlite_text(value: Any) -> Any:
+    """A constant as the sqlite3 module's default adapters would store it, converted once
+    instead of once per row (the same text: ``datetime.isoformat(" ")``)."""
+    if isinstance(value, datetime):
+        return value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
 def bulk_insert(
     connection: Connection,
     table: Table,
@@ -71,6 +82,8 @@ def bulk_insert(
     ]
     if dialect.name == "postgresql" and dialect.driver == "psycopg":
         return copy_rows(connection, table, all_names, rows, per_row, fixed)
+    if dialect.name == "sqlite":
+        fixed = tuple(_sqlite_text(value) for value in fixed)
     compiled = insert(table).compile(dialect=dialect, column_keys=list(all_names))
     arrange = None
     if compiled.positional and compiled.positiontup is not None:
