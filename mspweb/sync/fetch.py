@@ -57,6 +57,10 @@ LicensesCallback = Callable[[Snapshot, list[LicenseRecord]], None]
 CHUNK = 2000
 """MSP licenses handed to ``on_licenses`` at a time."""
 
+READ_AHEAD = 64
+"""Pages of licenses read ahead while a chunk is written (6,400 licenses, a few MB): the
+portal is read on while the sync writes."""
+
 #: Unknown companies a license may name (added while the sync ran) that are looked up at most.
 MAX_LATE_COMPANIES = 50
 
@@ -191,7 +195,7 @@ class Fetcher:
         licenses = self.snapshot.msp_licenses
         late: set[str] = set()
         self.progress("licenses", 0, self.expected_licenses)
-        stream = iter(Prefetch(client.licenses(None)))
+        stream = iter(Prefetch(client.licenses(None), depth=READ_AHEAD))
         try:
             for count, item in enumerate(stream, start=1):
                 customer = item.customer_id
