@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from mspweb.models import Company
 from mspweb.sync.rules.companies import _insert_companies
@@ -91,7 +91,10 @@ def stream_licenses(state: ApplyState, records: Sequence[LicenseRecord]) -> None
             )
         )
     ]
-    _pools_for(state, {company_of[key][1].company_portal_id or "" for _, key in inserted})
+    pool_ids = _pools_for(
+        state, {company_of[key][1].company_portal_id or "" for _, key in inserted}
+    )
+    units: list[NewUnit] = []
     names: dict[int, str] = {}
     for license_id, key in inserted:
         company_id, record = company_of[key]
@@ -99,9 +102,12 @@ def stream_licenses(state: ApplyState, records: Sequence[LicenseRecord]) -> None
         state.new_license_ids.append((license_id, company_id))
         state.streamed_ids.add(license_id)
         state.listener.license_added(license_id, key, company_id)
+        pool_id = pool_ids[pool_key_msp(record.company_portal_id or "")]
+        units.append(NewUnit(pool_id, license_id, record.quantity, record.usage))
         names[license_id] = _tag_name(state, record)
     state.counts.licenses_added += len(inserted)
-    _insert_units(state, before)
+    units.sort()
+    state.writer.insert(pool_units, NewUnit._fields, units)
     tag_ids = tag_ids_for(state, sorted(set(names.values())))
     state.writer.insert(
         tags,
@@ -109,26 +115,6 @@ def stream_licenses(state: ApplyState, records: Sequence[LicenseRecord]) -> None
         sorted((license_id, tag_ids[name]) for license_id, name in names.items()),
         {"origin": "import", "created_at": state.now},
     )
-
-
-def _insert_units(state: ApplyState, before: int) -> None:
-    """Each new MSP license's units in its company's pool (R04), in one INSERT ... SELECT:
-    the values are the license row's own, so the database copies them."""
-    columns, pool_columns = licenses.c, pools.c
-    source = (
-        select(pool_columns.id, columns.id, columns.quantity, columns.usage)
-        .join_from(
-            licenses,
-            pools,
-            (pool_columns.company_id == columns.company_id)
-            & (pool_columns.account_id == columns.account_id)
-            & (pool_columns.source == MSP),
-        )
-        .where(columns.account_id == state.account_id, columns.id > before)
-        .order_by(pool_columns.id, columns.id)
-    )
-    result = state.conn.execute(insert(pool_units).from_select(list(NewUnit._fields), source))
-    state.writer.rows_written += result.rowcount
 
 
 def _tag_name(state: ApplyState, record: LicenseRecord) -> str:
