@@ -77,7 +77,7 @@ def _by_keys() -> dict[str, list[tuple]]:
 
 
 def _first_sync(app, import_demo, chunk: int | None) -> tuple[dict, dict]:
-    app.config["SYNC_STREAM_CHUNK"] = chunk
+    app.config.update(SYNC_STREAM_WRITES=True, SYNC_STREAM_CHUNK=chunk)
     account = import_demo(business=True, sync=False)
     outcome = sync_now(account)
     assert outcome["status"] == "succeeded", outcome
@@ -99,7 +99,7 @@ def test_r21_a_first_sync_that_writes_early_ends_as_one_that_writes_at_the_end(
 
 def test_r21_a_resync_after_early_writes_writes_nothing(app, import_demo, sandbox):
     sandbox.control.reset(licenses=250)
-    app.config["SYNC_STREAM_CHUNK"] = 20
+    app.config.update(SYNC_STREAM_WRITES=True, SYNC_STREAM_CHUNK=20)
     account = import_demo(business=True)
     assert sync_now(account)["rows_written"] == 0
 
@@ -109,7 +109,7 @@ def test_r21_a_sync_failing_on_the_last_page_after_early_writes_leaves_nothing(
     app, import_demo, sandbox, fault
 ):
     sandbox.control.reset(licenses=250)  # three pages of licenses: the last one fails
-    app.config["SYNC_STREAM_CHUNK"] = 20
+    app.config.update(SYNC_STREAM_WRITES=True, SYNC_STREAM_CHUNK=20)
     account = import_demo(business=True, sync=False)
     before = dump_tables()
     sandbox.control.add_fault(path="Search/Licenses", portal="msp", last_page_only=True, **fault)

@@ -8,7 +8,8 @@ opens it only at the end. Either way there is one transaction, committed once th
 is complete and every rule applied, or rolled back: a failed sync changes nothing.
 
 While it is open, SQLite's write lock is held: other writers queue (busy timeout) for that
-long. ``SYNC_STREAM_WRITES = False`` keeps the lock to the final apply only.
+long. ``SYNC_STREAM_WRITES`` decides (by default on for PostgreSQL, off for SQLite; see
+:func:`~mspweb.sync.runner.stream_writes`).
 """
 
 from __future__ import annotations
