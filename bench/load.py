@@ -198,7 +198,8 @@ def prepare(app, sandbox_url: str, users: int) -> int:
     from mspweb.extensions import db
     from mspweb.models import Account, License, User
     from mspweb.sandbox.world import MAIN_ACCOUNT
-    from mspweb.sync.service import refresh_stale_runs, run_inline
+    from mspweb.sync.recovery import refresh_stale_runs
+    from mspweb.sync.runner import run_inline
     from mspweb.users.service import create_user
 
     with app.app_context():
@@ -452,7 +453,8 @@ class SyncDriver(threading.Thread):
     def run(self) -> None:
         from mspweb.extensions import db
         from mspweb.models import Account
-        from mspweb.sync.service import active_run, request_sync
+        from mspweb.sync.lifecycle import active_run
+        from mspweb.sync.queueing import request_sync
 
         with self.app.app_context():
             while not self.stopping.is_set():

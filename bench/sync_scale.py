@@ -61,6 +61,7 @@ def _app():
         PORTAL_MAX_CALLS_PER_SECOND=0,
         TESTING=False,
         LOG_LEVEL="WARNING",
+        SYNC_STREAM_WRITES=os.environ.get("BENCH_STREAM_WRITES") or None,
     )
 
 
@@ -110,11 +111,11 @@ def child_sync(account_id: int) -> dict:
     app = _app()
     import logging
 
-    logging.getLogger("mspweb.sync.service").setLevel(logging.INFO)
+    logging.getLogger("mspweb.sync.runner").setLevel(logging.INFO)
     with app.app_context():
         from mspweb.extensions import db
         from mspweb.models import Account
-        from mspweb.sync.service import run_inline
+        from mspweb.sync.runner import run_inline
 
         account = db.session.get(Account, account_id)
         baseline = _maxrss_mb()
@@ -176,6 +177,7 @@ def prepare_database(app, reset: bool) -> None:
 
 
 def main() -> None:
+    """Run the rounds and print the figures; exits 1 when a target is missed."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -189,6 +191,13 @@ def main() -> None:
     )
     parser.add_argument(
         "--reset", action="store_true", help="drop and recreate the tables of DATABASE_URL first"
+    )
+    parser.add_argument(
+        "--stream-writes",
+        choices=("default", "on", "off"),
+        default="default",
+        help="write new licenses while reading (on), after the last page (off), or as "
+        "SYNC_STREAM_WRITES defaults (on for PostgreSQL, off for SQLite)",
     )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -227,11 +236,15 @@ def main() -> None:
 
         redis_server = start_embedded_redis(f"{workdir}/redis.db")
         env["BENCH_REDIS_URL"] = embedded_redis_url(redis_server)
+    env["BENCH_STREAM_WRITES"] = {"on": "true", "off": "false"}.get(args.stream_writes, "")
     os.environ.update(
         BENCH_DATABASE_URL=env["BENCH_DATABASE_URL"], BENCH_REDIS_URL=env["BENCH_REDIS_URL"]
     )
     database = "PostgreSQL" if raw_url and raw_url.startswith("postgres") else "SQLite"
-    print(f"database: {database}; load average {_load()} on {os.cpu_count()} CPUs")
+    writes = {"on": "while reading", "off": "after the last page"}.get(
+        args.stream_writes, "as SYNC_STREAM_WRITES defaults"
+    )
+    print(f"database: {database}; writes {writes}; load average {_load()} on {os.cpu_count()} CPUs")
 
     try:
         app = _app()
@@ -258,6 +271,9 @@ def main() -> None:
             floor = _child("floor", server.url, env)
             first = _child("sync", str(account_id), env)
             resync = _child("sync", str(account_id), env)
+            for outcome in (first, resync):
+                if outcome.get("status") != "succeeded":
+                    raise SystemExit(f"the sync did not succeed: {outcome}")
             rounds.append((floor, first, resync))
             base = floor["seconds"]
             print(

@@ -21,7 +21,8 @@ from sqlalchemy import select
 
 from mspweb.extensions import db
 from mspweb.models import Account, License, SyncRun
-from mspweb.sync.service import refresh_stale_runs, request_sync
+from mspweb.sync.queueing import request_sync
+from mspweb.sync.recovery import refresh_stale_runs
 from tests.conftest import run_worker, start_rq_worker
 from tests.page_helpers import HX
 from tests.plugins.sync import dump_tables, sync_now, wait_for

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from mspweb.extensions import db
 from mspweb.models import Account, SyncRun
-from mspweb.sync.service import request_sync
+from mspweb.sync.queueing import request_sync
 from tests.conftest import ROOT, run_worker
 from tests.page_helpers import HX
 from tests.plugins.sync import sync_now

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from mspweb.accounts.pools import pool_removal_preview, remove_pools
 from mspweb.extensions import db
 from mspweb.models import (
     Account,
@@ -26,15 +27,10 @@ from mspweb.models import (
 )
 from mspweb.sync.heartbeat import Heartbeat
 from mspweb.sync.jobs import schedule_daily_syncs
-from mspweb.sync.service import (
-    SyncRefused,
-    active_run,
-    pool_removal_preview,
-    refresh_stale_runs,
-    remove_pools,
-    request_sync,
-    run_progress,
-)
+from mspweb.sync.lifecycle import SyncRefused, active_run
+from mspweb.sync.progress import run_progress
+from mspweb.sync.queueing import request_sync
+from mspweb.sync.recovery import refresh_stale_runs
 from tests.conftest import ROOT, run_worker, start_rq_worker
 from tests.plugins.sync import dump_tables, sync_now, wait_for
 

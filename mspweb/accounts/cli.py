@@ -156,7 +156,9 @@ def _describe_run(run: SyncRun) -> str:
 )
 def sync_command(account_id: int, wait: bool, inline: bool, timeout: int) -> None:
     """Synchronize an account: queue it (default), wait for it, or run it here."""
-    from mspweb.sync.service import SyncRefused, request_sync, run_inline
+    from mspweb.sync.lifecycle import SyncRefused
+    from mspweb.sync.queueing import request_sync
+    from mspweb.sync.runner import run_inline
 
     if wait and inline:
         raise click.UsageError("Use either --wait or --inline.")
@@ -188,7 +190,8 @@ def sync_command(account_id: int, wait: bool, inline: bool, timeout: int) -> Non
 @click.option("--yes", is_flag=True, help="Confirm without asking.")
 def remove_pools_command(account_id: int, yes: bool) -> None:
     """Remove every license pool of the account and their licenses (R11); disconnects it."""
-    from mspweb.sync.service import SyncRefused, pool_removal_preview, remove_pools
+    from mspweb.accounts.pools import pool_removal_preview, remove_pools
+    from mspweb.sync.lifecycle import SyncRefused
 
     account = _account(account_id)
     pools, licenses = pool_removal_preview(account)

@@ -40,7 +40,8 @@ from mspweb.portal import (
     PortalError,
     PortalUnavailable,
 )
-from mspweb.sync.service import client_settings, request_sync
+from mspweb.portal_config import client_settings
+from mspweb.sync.queueing import request_sync
 
 READABLE = ("Read", "Write")
 

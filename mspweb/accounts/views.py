@@ -91,7 +91,8 @@ def sync(account_id: int) -> ResponseReturnValue:
     A disconnected account (pools removed) is reconnected by a successful sync.
     """
     account = get_account(account_id)
-    from mspweb.sync.service import SyncRefused, request_sync
+    from mspweb.sync.lifecycle import SyncRefused
+    from mspweb.sync.queueing import request_sync
 
     try:
         run = request_sync(
@@ -108,7 +109,7 @@ def sync(account_id: int) -> ResponseReturnValue:
 def remove_pools_confirm(account_id: int) -> ResponseReturnValue:
     """The confirmation (R11): which account, and how many pools and licenses will go."""
     account = get_account(account_id)
-    from mspweb.sync.service import pool_removal_preview
+    from mspweb.accounts.pools import pool_removal_preview
 
     pools, licenses = pool_removal_preview(account)
     return render(
@@ -124,8 +125,8 @@ def remove_pools_confirm(account_id: int) -> ResponseReturnValue:
 def remove_pools(account_id: int) -> ResponseReturnValue:
     """Remove every pool of the account and their licenses in one step (R11)."""
     account = get_account(account_id)
-    from mspweb.sync.service import SyncRefused
-    from mspweb.sync.service import remove_pools as remove_account_pools
+    from mspweb.accounts.pools import remove_pools as remove_account_pools
+    from mspweb.sync.lifecycle import SyncRefused
 
     try:
         result = remove_account_pools(account.id, requested_by=current_user._get_current_object())

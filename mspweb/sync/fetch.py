@@ -9,16 +9,9 @@ failure too (the client refuses it), so a snapshot is always complete.
 
 from __future__ import annotations
 
-import queue
 import sys
-import threading
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import closing
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from hashlib import blake2b
-from typing import NamedTuple
+from collections.abc import Callable
 
 from mspweb.models.companies import PARENT_TYPES
 from mspweb.portal import (
@@ -30,74 +23,46 @@ from mspweb.portal import (
     PortalProtocolError,
     PortalUnavailable,
 )
+from mspweb.portal.records import Company as PortalCompany
+from mspweb.portal.records import License as PortalLicense
+from mspweb.sync.prefetch import Prefetch
+from mspweb.sync.snapshot import (
+    Allocations,
+    CompanyRecord,
+    LicenseRecord,
+    SiteRecord,
+    Snapshot,
+    license_digest,
+    units_of,
+)
+
+__all__ = [
+    "CompanyRecord",
+    "Fetcher",
+    "LicenseRecord",
+    "SiteRecord",
+    "Snapshot",
+    "SyncFailure",
+    "license_digest",
+    "units_of",
+]
 
 #: ``progress(phase, done, total)``: called as the fetch goes (the caller throttles writes).
 ProgressCallback = Callable[[str, int, int | None], None]
 
+#: ``on_licenses(snapshot, records)``: hears each chunk of MSP licenses as it is read (the
+#: tree is complete by then); the snapshot is complete only when the fetch returns.
+LicensesCallback = Callable[[Snapshot, list[LicenseRecord]], None]
+
+CHUNK = 2000
+"""MSP licenses handed to ``on_licenses`` at a time."""
+
+READ_AHEAD = 64
+"""Pages of licenses read ahead while a chunk is written (6,400 licenses, a few MB): the
+portal is read on while the sync writes."""
+
 #: Unknown companies a license may name (added while the sync ran) that are looked up at most.
 MAX_LATE_COMPANIES = 50
-
-
-class CompanyRecord(NamedTuple):
-    """One company of the MSP portal's tree."""
-
-    portal_id: str
-    name: str
-    entity_type: int
-    status: int
-    email: str | None
-    access: str
-    parent_portal_id: str | None
-    custom_identifier: str | None = None
-
-
-class SiteRecord(NamedTuple):
-    """One business-portal site."""
-
-    portal_id: str
-    name: str
-    parent_portal_id: str | None
-
-
-class LicenseRecord(NamedTuple):
-    """One license; ``allocations`` is None for MSP-portal licenses (one pool per company),
-    else ``((site portal id or None, quantity, usage), ...)``."""
-
-    public_key: str
-    company_portal_id: str | None  # None: the business-portal company
-    product_code: str
-    product_name: str
-    quantity: int
-    usage: int
-    state: int
-    trial: bool
-    trial_expiration: date | None
-    expiration: date | None
-    last_update: datetime | None
-    allocations: tuple[tuple[str | None, int, int], ...] | None = None
-    digest: str = ""  # see license_digest
-
-
-@dataclass
-class Snapshot:
-    """Everything one sync read from the portals, complete (else the fetch failed)."""
-
-    has_msp: bool = False
-    has_business: bool = False
-    #: MSP companies, parents before children, the root first.
-    companies: list[CompanyRecord] = field(default_factory=list)
-    business_company: tuple[str, str] | None = None  # (portal id, name)
-    sites: list[SiteRecord] = field(default_factory=list)
-    msp_licenses: list[LicenseRecord] = field(default_factory=list)
-    business_licenses: list[LicenseRecord] = field(default_factory=list)
-    portal_calls: int = 0
-    portal_retries: int = 0
-    portal_wait_seconds: float = 0.0
-
-    @property
-    def root(self) -> CompanyRecord | None:
-        """The MSP root company."""
-        return self.companies[0] if self.companies else None
 
 
 class SyncFailure(Exception):
@@ -135,11 +100,11 @@ def describe_portal_error(error: PortalError, portal: str) -> SyncFailure:
     return SyncFailure(f"The {portal} refused a call: {detail}")
 
 
-def _intern(text: str | None) -> str | None:
-    return sys.intern(text) if text is not None else None
+def _intern(text: str) -> str:
+    return sys.intern(text)
 
 
-def _company(record, parent_portal_id: str | None) -> CompanyRecord:
+def _company(record: PortalCompany, parent_portal_id: str | None) -> CompanyRecord:
     return CompanyRecord(
         record.public_id,
         record.name,
@@ -151,50 +116,9 @@ def _company(record, parent_portal_id: str | None) -> CompanyRecord:
     )
 
 
-def units_of(record) -> list[tuple[str | None, int, int]]:
-    """A business license's allocations that hold units (all units at company level if none)."""
-    parts = [part for part in record.allocations or () if part[1] or part[2]]
-    if parts:
-        return parts
-    if record.allocations:
-        return [record.allocations[0]]
-    return [(None, record.quantity, record.usage)]
-
-
-def license_digest(
-    item, source: str, company_portal_id: str | None, allocations: tuple | None
-) -> str:
-    """A stable fingerprint of what the portal says about a license: its fields, its company
-    and its units per site. A sync compares fingerprints first, and loads and compares the
-    rows only of licenses whose fingerprint changed."""
-    if allocations is None:
-        units = ""
-    else:
-        parts = units_of(
-            LicenseRecord(
-                "", None, "", "", item.quantity, item.usage, 0, False, None, None, None, allocations
-            )
-        )
-        units = ";".join(
-            f"{site}:{quantity}:{usage}"
-            for site, quantity, usage in sorted(parts, key=lambda part: part[0] or "")
-        )
-    trial_expiration, expiration, last_update = (
-        item.trial_expiration,
-        item.expiration,
-        item.last_update,
-    )
-    text = (
-        f"{source}|{company_portal_id}|{item.product_code}|{item.product_name}|"
-        f"{item.quantity}|{item.usage}|{item.state}|{item.trial:d}|"
-        f"{trial_expiration.toordinal() if trial_expiration else 0}|"
-        f"{expiration.toordinal() if expiration else 0}|"
-        f"{last_update.timestamp() if last_update else 0}|{units}"
-    )
-    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
-
-
-def _license(item, company_portal_id: str | None, allocations=None) -> LicenseRecord:
+def _license(
+    item: PortalLicense, company_portal_id: str | None, allocations: Allocations | None = None
+) -> LicenseRecord:
     source = "msp" if allocations is None else "business"
     return LicenseRecord(
         item.public_key,
@@ -213,68 +137,20 @@ def _license(item, company_portal_id: str | None, allocations=None) -> LicenseRe
     )
 
 
-class _Prefetch:
-    """Runs a record stream in a thread, handing its records over in chunks, so that the
-    sync's own work on one page overlaps the portal's answering of the next."""
-
-    _DONE = object()
-
-    def __init__(self, stream: Iterator, chunk: int = 100, depth: int = 8) -> None:
-        self._stream = stream
-        self._chunk = chunk
-        self._queue: queue.Queue = queue.Queue(maxsize=depth)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._produce, name="portal-prefetch", daemon=True)
-
-    def _put(self, item) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.5)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _produce(self) -> None:
-        chunk: list = []
-        try:
-            for record in self._stream:
-                if self._stop.is_set():
-                    return
-                chunk.append(record)
-                if len(chunk) >= self._chunk:
-                    if not self._put(chunk):
-                        return
-                    chunk = []
-            if chunk and not self._put(chunk):
-                return
-            self._put(self._DONE)
-        except BaseException as error:  # handed to the consumer, raised there
-            self._put(error)
-
-    def __iter__(self) -> Iterator:
-        self._thread.start()
-        try:
-            while True:
-                item = self._queue.get()
-                if item is self._DONE:
-                    return
-                if isinstance(item, BaseException):
-                    raise item
-                yield from item
-        finally:
-            self._stop.set()
-            self._thread.join(timeout=30)
-
-
 class Fetcher:
     """Reads one account's portals; ``progress`` hears how far it got."""
 
     def __init__(
-        self, progress: ProgressCallback | None = None, expected_licenses: int | None = None
+        self,
+        progress: ProgressCallback | None = None,
+        expected_licenses: int | None = None,
+        on_licenses: LicensesCallback | None = None,
+        chunk: int = CHUNK,
     ) -> None:
         self.progress = progress or (lambda phase, done, total: None)
         self.expected_licenses = expected_licenses or None
+        self.on_licenses = on_licenses
+        self.chunk = max(1, chunk)
         self.snapshot = Snapshot()
 
     def fetch_msp(self, client: MspPortalClient, root_portal_id: str | None) -> None:
@@ -319,15 +195,25 @@ class Fetcher:
         licenses = self.snapshot.msp_licenses
         late: set[str] = set()
         self.progress("licenses", 0, self.expected_licenses)
-        with closing(iter(_Prefetch(client.licenses(None)))) as stream:
+        stream = iter(Prefetch(client.licenses(None), depth=READ_AHEAD))
+        try:
             for count, item in enumerate(stream, start=1):
-                owner = known.get(item.customer_id)
+                customer = item.customer_id
+                if customer is None:
+                    raise SyncFailure("The MSP portal listed a license without its company.")
+                owner = known.get(customer)
                 if owner is None:  # a company added after the tree was read
-                    late.add(item.customer_id)
-                    owner = item.customer_id
+                    late.add(customer)
+                    owner = customer
                 licenses.append(_license(item, owner))
                 if count % 100 == 0:
                     self.progress("licenses", count, self.expected_licenses)
+                if self.on_licenses is not None and count % self.chunk == 0:
+                    self.on_licenses(self.snapshot, licenses[count - self.chunk : count])
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
         self.progress("licenses", len(licenses), len(licenses))
         if late:
             self._read_late_companies(client, late, known)
@@ -336,7 +222,7 @@ class Fetcher:
         self, client: MspPortalClient, late: set[str], known: dict[str, str]
     ) -> None:
         """Look up companies that licenses name but the tree did not hold (and their parents)."""
-        waiting, found = list(late), []
+        waiting, found = list(late), list[CompanyRecord]()
         while waiting:
             if len(found) >= MAX_LATE_COMPANIES:
                 raise SyncFailure(
@@ -393,7 +279,7 @@ class Fetcher:
             self._count(client)
         snapshot.has_business = True
 
-    def _count(self, client) -> None:
+    def _count(self, client: MspPortalClient | BusinessPortalClient) -> None:
         stats = client.stats
         self.snapshot.portal_calls += stats.calls
         self.snapshot.portal_retries += stats.retries

@@ -9,18 +9,19 @@ a fresh one there.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from sqlalchemy import event, exc
 from sqlalchemy.pool import Pool
 
 
 @event.listens_for(Pool, "connect")
-def _remember_pid(dbapi_connection, connection_record) -> None:
+def _remember_pid(dbapi_connection: Any, connection_record: Any) -> None:
     connection_record.info["pid"] = os.getpid()
 
 
 @event.listens_for(Pool, "checkout")
-def _refuse_inherited(dbapi_connection, connection_record, connection_proxy) -> None:
+def _refuse_inherited(dbapi_connection: Any, connection_record: Any, connection_proxy: Any) -> None:
     pid = os.getpid()
     if connection_record.info.get("pid", pid) != pid:
         connection_record.dbapi_connection = connection_proxy.dbapi_connection = None

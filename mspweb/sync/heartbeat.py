@@ -1,7 +1,7 @@
 """A running sync's heartbeat: a Redis key with a TTL, refreshed by a thread while it runs.
 
 When the process running a sync dies (SIGKILL, OOM, a lost machine), the key expires within
-``SYNC_STALE_AFTER`` seconds, and :func:`mspweb.sync.service.refresh_stale_runs` marks the run
+``SYNC_STALE_AFTER`` seconds, and :func:`mspweb.sync.recovery.refresh_stale_runs` marks the run
 failed so that the account can be synchronized again.
 """
 
@@ -65,5 +65,5 @@ class Heartbeat:
     def __enter__(self) -> Heartbeat:
         return self.start()
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()

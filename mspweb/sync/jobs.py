@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TypeVar
+from datetime import datetime
+from typing import Any, TypeVar
 
 from flask import Flask, has_app_context
 from rq import get_current_job
@@ -32,20 +33,20 @@ def _in_app_context(work: Callable[[], T]) -> T:
         return work()
 
 
-def sync_account(account_id: int, trigger: str, sync_run_id: int | None = None) -> dict:
+def sync_account(account_id: int, trigger: str, sync_run_id: int | None = None) -> dict[str, Any]:
     """Synchronize one account (R13, R14); returns the run's outcome and counts."""
-    from mspweb.sync.service import run_sync
+    from mspweb.sync.runner import run_sync
 
     job = get_current_job()
     if job is not None:
         job.meta.update(pid=os.getpid(), run_id=sync_run_id, phase="starting")
-        job.save_meta()
+        job.save_meta()  # type: ignore[no-untyped-call]
     return _in_app_context(lambda: run_sync(account_id, trigger, sync_run_id, job))
 
 
-def schedule_daily_syncs(now=None) -> int:
+def schedule_daily_syncs(now: datetime | None = None) -> int:
     """Queue today's sync of every active account that has none yet (R13); run by the
     scheduler every few minutes. Returns how many runs it queued."""
-    from mspweb.sync.service import create_daily_runs
+    from mspweb.sync.scheduling import create_daily_runs
 
     return _in_app_context(lambda: create_daily_runs(now))

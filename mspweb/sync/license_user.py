@@ -6,9 +6,9 @@ at once (R09) while the license's tags stay as they were.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, case, literal, select
+from sqlalchemy import ColumnElement, case, literal
 
-from mspweb.models import Company, LicensePool, Site
+from mspweb.models import Company, Site
 
 SEPARATOR = " / "
 
@@ -18,7 +18,9 @@ def license_user(company_name: str, site_name: str | None = None) -> str:
     return f"{company_name}{SEPARATOR}{site_name}" if site_name else company_name
 
 
-def license_user_expression(company=Company, site=Site) -> ColumnElement[str]:
+def license_user_expression(
+    company: type[Company] = Company, site: type[Site] = Site
+) -> ColumnElement[str]:
     """The License User as SQL, for a query that joins the pool's company and (outer) site.
 
     >>> select(PoolLicense.id, license_user_expression().label("license_user"))
@@ -29,13 +31,4 @@ def license_user_expression(company=Company, site=Site) -> ColumnElement[str]:
     return case(
         (site.name.is_not(None), company.name + literal(SEPARATOR) + site.name),
         else_=company.name,
-    )
-
-
-def pool_license_users():
-    """A SELECT of ``(pool id, license user)`` for every pool: join it where pools are listed."""
-    return (
-        select(LicensePool.id.label("pool_id"), license_user_expression().label("license_user"))
-        .join(Company, Company.id == LicensePool.company_id)
-        .outerjoin(Site, Site.id == LicensePool.site_id)
     )

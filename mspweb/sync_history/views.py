@@ -16,6 +16,8 @@ from mspweb.models import Account, AccountState, SyncRun
 from mspweb.models.sync import ACTIVE_STATUSES
 from mspweb.pagination import page_number
 from mspweb.scope import current_scope
+from mspweb.sync import progress as progress_words
+from mspweb.sync.progress import RunProgress, run_progress
 from mspweb.sync_history.queries import (
     STATUSES,
     HistoryFilters,
@@ -61,7 +63,7 @@ def status(run_id: int) -> ResponseReturnValue:
     The polling fragment asks with `poll=1`; the first answer after the run finished carries
     `HX-Trigger: licenses-changed` (and no further polling), so the license table refreshes.
     """
-    from mspweb.sync.service import refresh_stale_runs
+    from mspweb.sync.recovery import refresh_stale_runs
 
     run = get_visible_run(run_id)
     if run.is_active and refresh_stale_runs(run.account_id):
@@ -81,11 +83,13 @@ def status_context(run: SyncRun) -> dict:
 
 
 @bp.app_template_global()
-def sync_progress(run: SyncRun) -> dict:
+def sync_progress(run: SyncRun) -> RunProgress:
     """The sync engine's view of how far `run` got: status, phase, done, total, percent, message."""
-    from mspweb.sync.service import run_progress
-
     return run_progress(run)
+
+
+#: The words for a run's status and trigger, for templates: ``sync_words.status_words(s)``.
+bp.add_app_template_global(progress_words, "sync_words")
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,7 @@ def import_demo(fast_portal, sandbox) -> Callable:
 
 def sync_now(account) -> dict:
     """Run a sync of `account` in this process; returns its outcome."""
-    from mspweb.sync.service import run_inline
+    from mspweb.sync.runner import run_inline
 
     return run_inline(account)
 
