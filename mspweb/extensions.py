@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from flask import g
 from flask_htmx import HTMX as _HTMX
@@ -12,7 +12,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -28,6 +28,9 @@ class Base(DeclarativeBase):
     """Declarative base with a naming convention, so migrations name constraints the same way."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    if TYPE_CHECKING:
+        #: Every model is mapped to a Table (SQLAlchemy types it as the wider FromClause).
+        __table__: ClassVar[Table]
 
 
 class HTMX(_HTMX):

@@ -11,6 +11,7 @@ are reached through their indexes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -204,7 +205,7 @@ class RowQuery:
             statement = statement.outerjoin(first, first.c.license_id == PoolLicense.license_id)
         return statement
 
-    def sort_columns(self) -> list[ColumnElement]:
+    def sort_columns(self) -> list[Any]:
         """The columns of the display order, ascending, ending with a unique tie-breaker.
 
         Ties follow the sort's direction, so each order is one index walked forwards or
@@ -214,19 +215,20 @@ class RowQuery:
         """
         sort = self.filters.sort
         if sort in ("user", "pool"):
-            pool = [license_user_expr(), LicensePool.id]
+            pool: list[Any] = [license_user_expr(), LicensePool.id]
             if sort == "pool":
                 pool = [LicensePool.account_id, license_user_expr(), LicensePool.source]
                 pool.append(LicensePool.id)
             return [*pool, PoolLicense.license_id]
-        columns = {
+        orderings: dict[str, Callable[[], list[Any]]] = {
             "key": lambda: [],
             "product": lambda: [License.product_name],
             "units": lambda: [PoolLicense.usage, PoolLicense.quantity],
             "expiration": lambda: [end_date_expr()],
             "status": lambda: [status_rank_expr(self.today)],
             "tags": lambda: [literal_column("first_tags.first_tag")],  # joined by `_filtered`
-        }[sort]()
+        }
+        columns = orderings[sort]()
         if sort == "units":
             return [*columns, PoolLicense.id]
         return [*columns, License.public_key, PoolLicense.id]

@@ -89,7 +89,7 @@ def sync_progress(run: SyncRun) -> RunProgress:
 
 
 #: The words for a run's status and trigger, for templates: ``sync_words.status_words(s)``.
-bp.add_app_template_global(progress_words, "sync_words")
+bp.add_app_template_global(progress_words, "sync_words")  # type: ignore[arg-type]  # a module of helpers
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,7 @@ def _wanted(
 
 def apply_units(state: ApplyState) -> None:
     """Pools (created as needed, emptied ones removed) and each license's units in them."""
-    existing_pools = {
+    existing_pools: dict[str, Any] = {
         row.key: row
         for row in state.conn.execute(
             select(
