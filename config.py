@@ -72,6 +72,10 @@ class Config:
     FERNET_KEYS = os.environ.get("MSPWEB_FERNET_KEYS") or None  # comma-separated, newest first
     SANDBOX_URL = os.environ.get("SANDBOX_URL", "http://127.0.0.1:5050")
     CUSTOMER_SESSION_MINUTES = int(os.environ.get("CUSTOMER_SESSION_MINUTES", "15"))
+    #: Session lifetimes (issue 15): idle minutes for staff; absolute hours per role.
+    STAFF_IDLE_MINUTES = int(os.environ.get("STAFF_IDLE_MINUTES", "60"))
+    STAFF_SESSION_HOURS = float(os.environ.get("STAFF_SESSION_HOURS", "12"))
+    CUSTOMER_SESSION_HOURS = float(os.environ.get("CUSTOMER_SESSION_HOURS", "12"))
     LICENSES_PER_PAGE = int(os.environ.get("LICENSES_PER_PAGE", "50"))
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "5 per minute;20 per hour")
     LOGIN_ADDRESS_RATE_LIMIT = os.environ.get(

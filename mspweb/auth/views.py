@@ -14,9 +14,11 @@ from mspweb.models.base import utcnow
 
 from .forms import LoginForm
 from .idle import end_idle_customer_sessions
+from .sessions import end_all_sessions, enforce_server_session, start_session
 from .throttle import forget_failures, login_limits, slow_down_after_failure
 
 bp = Blueprint("auth", __name__)
+bp.before_app_request(enforce_server_session)
 bp.before_app_request(end_idle_customer_sessions)
 
 INVALID_LOGIN = "Invalid email or password"
@@ -38,6 +40,7 @@ def login():
             user.last_login_at = utcnow()
             db.session.commit()
             forget_failures(email)
+            start_session(user)
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("main.dashboard"))
         slow_down_after_failure(email)
@@ -50,7 +53,8 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign the user out (POST only, with the CSRF token)."""
+    """Sign the user out (POST only, with the CSRF token): every session of the user ends."""
+    end_all_sessions(int(current_user.get_id()))
     logout_user()
     flash("You have been signed out.", "info")
     return redirect(url_for("auth.login"))
