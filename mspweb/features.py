@@ -12,6 +12,7 @@ def blueprints() -> list[Blueprint]:
     from mspweb.computers.views import bp as computers_bp
     from mspweb.customers.views import bp as customers_bp
     from mspweb.licenses.views import bp as licenses_bp
+    from mspweb.security.views import bp as security_bp  # issue 15
     from mspweb.sync_history.views import bp as syncs_bp
     from mspweb.tags.views import bp as tags_bp
     from mspweb.users.views import bp as users_bp
@@ -25,4 +26,5 @@ def blueprints() -> list[Blueprint]:
         syncs_bp,
         users_bp,
         audit_bp,
+        security_bp,  # issue 15
     ]

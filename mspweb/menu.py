@@ -29,6 +29,7 @@ MENU = [
     ("Tags", "tags.index", "staff"),
     ("Users", "users.index", "admin"),
     ("Audit log", "audit.index", "admin"),
+    ("Security", "security.index", "admin"),  # issue 15
 ]
 
 

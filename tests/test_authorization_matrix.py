@@ -71,6 +71,10 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("tags.rename", "POST"): (302, 422, 404, 404, 404),
     ("tags.delete", "GET"): (302, 200, 404, 404, 404),
     ("tags.delete", "POST"): (302, 302, 404, 404, 404),
+    # Security (issue 15): administrators only.
+    ("security.index", "GET"): (302, 200, 403, 404, 404),
+    ("security.clear", "POST"): (302, 303, 403, 404, 404),
+    ("security.sign_out_everywhere", "POST"): (302, 303, 403, 404, 404),
 }
 
 #: Fragment-only routes: a plain request is redirected to the page, an htmx one gets 200.

@@ -33,6 +33,7 @@ LISTINGS = (
     "/audit",
     "/accounts",
     "/users",
+    "/security",
 )
 
 

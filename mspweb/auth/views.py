@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import func, select
-
-from mspweb.extensions import db
-from mspweb.models import User
-from mspweb.models.base import utcnow
 
 from .forms import LoginForm
 from .idle import end_idle_customer_sessions
 from .sessions import end_all_sessions, enforce_server_session, start_session
-from .throttle import forget_failures, login_limits, slow_down_after_failure
+from .signin import authenticate, record_sign_in
+from .throttle import (
+    KNOWN_DEVICE_COOKIE,
+    KNOWN_DEVICE_DAYS,
+    REFUSED_MESSAGE,
+    known_device_token,
+    login_limits,
+    retry_after,
+)
 
 bp = Blueprint("auth", __name__)
 bp.before_app_request(enforce_server_session)
@@ -35,19 +39,38 @@ def login():
     status = 200
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
-        user = db.session.scalar(select(User).where(func.lower(User.email) == email))
-        if user is not None and user.is_active and user.check_password(form.password.data):
-            user.last_login_at = utcnow()
-            db.session.commit()
-            forget_failures(email)
+        user_id = authenticate(email, form.password.data)
+        if user_id is not None:
+            user = record_sign_in(user_id)
             start_session(user)
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("main.dashboard"))
-        slow_down_after_failure(email)
+            response = redirect(_safe_next(request.args.get("next")) or url_for("main.dashboard"))
+            _remember_device(response, email)
+            return response
         error, status = INVALID_LOGIN, 401
     elif request.method == "POST":
         error, status = INVALID_LOGIN, 422
     return render_template("auth/login.html", form=form, error=error), status
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _throttled(_error: RateLimitExceeded):
+    """A throttled sign-in: the form again, 429 and when to retry, answered at once."""
+    page = render_template("auth/login.html", form=LoginForm(), error=REFUSED_MESSAGE)
+    return page, 429, {"Retry-After": str(retry_after())}
+
+
+def _remember_device(response, email: str) -> None:
+    """Mark this browser as one that signed in to `email` (exempt from the address limit)."""
+    response.set_cookie(
+        KNOWN_DEVICE_COOKIE,
+        known_device_token(email),
+        max_age=KNOWN_DEVICE_DAYS * 86400,
+        httponly=True,
+        samesite="Lax",
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        path=url_for("auth.login"),
+    )
 
 
 @bp.post("/logout")
