@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
+
+from mspweb.redirects import safe_next
 
 from .forms import LoginForm
 from .idle import end_idle_customer_sessions
@@ -44,7 +44,7 @@ def login():
             user = record_sign_in(user_id)
             start_session(user)
             login_user(user)
-            response = redirect(_safe_next(request.args.get("next")) or url_for("main.dashboard"))
+            response = redirect(safe_next(request.args.get("next"), url_for("main.dashboard")))
             _remember_device(response, email)
             return response
         error, status = INVALID_LOGIN, 401
@@ -81,13 +81,3 @@ def logout():
     logout_user()
     flash("You have been signed out.", "info")
     return redirect(url_for("auth.login"))
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only follow `next` to a path on this site."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target

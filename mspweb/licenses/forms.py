@@ -71,10 +71,3 @@ class RenameTagForm(_NoCSRF):
         validators=[valid_tag_name],
         render_kw={"maxlength": MAX_TAG_LENGTH, "autocomplete": "off"},
     )
-
-
-def safe_next(target: str | None, default: str) -> str:
-    """`target` when it is a path on this site (a list URL to return to), else `default`."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
