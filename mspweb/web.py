@@ -21,7 +21,9 @@ def register_web(app: Flask) -> None:
     """Register every blueprint, the user loader, error handlers and security headers."""
     from mspweb.auth.views import bp as auth_bp
     from mspweb.main.views import bp as main_bp
+    from mspweb.params import register_converters
 
+    register_converters(app)  # issue 15: before any route is added
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     for blueprint in _feature_blueprints():

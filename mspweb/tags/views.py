@@ -25,6 +25,7 @@ from mspweb.htmx_utils import render, wants_fragment
 from mspweb.licenses.forms import RenameTagForm
 from mspweb.licenses.lookups import tag_page, visible_tag
 from mspweb.models import Tag
+from mspweb.params import query_int
 from mspweb.scope import current_scope
 from mspweb.tags.service import TagError, begin_write, delete_tag, rename_tag
 
@@ -55,10 +56,7 @@ def may_manage(tag_row) -> bool:
 def index():
     """The list of tags (search `q`, `page`), or its fragment for htmx."""
     query = (request.args.get("q") or "").strip()[:100]
-    try:
-        number = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        number = 1
+    number = max(1, query_int(request.args.get("page")) or 1)
     page = tag_page(current_scope(), query, number, TAGS_PER_PAGE)
     return render(
         "tags/index.html",
