@@ -86,7 +86,10 @@ class Config:
     RATELIMIT_KEY_PREFIX = "mspweb-limits"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    #: Production defaults (issue 15): a database server is configured, so not the embedded
+    #: default of `make run`; then the session cookie is Secure unless turned off explicitly.
+    PRODUCTION_DEFAULTS = bool(os.environ.get("DATABASE_URL"))
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", PRODUCTION_DEFAULTS)
     #: Behind a reverse proxy: trust one hop of X-Forwarded-For/-Proto/-Host/-Port (ProxyFix),
     #: so HTTPS is recognised (HSTS, secure redirects) and throttling sees the client address.
     TRUST_PROXY_HEADERS = _bool("TRUST_PROXY_HEADERS", False)
@@ -108,6 +111,7 @@ class TestConfig(Config):
 
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"
+    SESSION_COOKIE_SECURE = False
     LOGIN_RATE_LIMIT = "1000 per minute"
     LOGIN_ADDRESS_RATE_LIMIT = "1000 per minute"
     SYNC_STALE_AFTER = 30

@@ -6,6 +6,7 @@ from flask import Flask, Response, abort, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from mspweb.auth.cookies import register_session_headers
 from mspweb.extensions import db, htmx, login_manager
 from mspweb.formatting import register_filters
 from mspweb.menu import register_menu
@@ -39,6 +40,7 @@ def register_web(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.before_request(_refuse_nul_characters)
     app.after_request(_security_headers)
+    register_session_headers(app)  # issue 15: no-store, Permissions-Policy, Secure warning
 
 
 def _feature_blueprints() -> list:

@@ -70,6 +70,7 @@ def test_finding9_six_simultaneous_sign_ins_on_sqlite_all_succeed(tmp_path: Path
         DATABASE_URL=f"sqlite:///{tmp_path / 'signins.db'}",
         REDIS_URL=redis_url,
         SECRET_KEY="six-at-once-secret",
+        SESSION_COOKIE_SECURE="0",
         MSPWEB_INSTANCE_PATH=str(tmp_path),
         MSPWEB_FERNET_KEYS="Qn7bY4oV9XbfTnQ3m1V1oVfTQ2aXzZl1wS1j2eYcP8E=",
         LOGIN_RATE_LIMIT="1000 per minute",
