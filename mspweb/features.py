@@ -7,6 +7,7 @@ from flask import Blueprint
 
 def blueprints() -> list[Blueprint]:
     """Every feature blueprint of the console, in menu order."""
+    from mspweb.account.views import bp as account_bp  # issue 15
     from mspweb.accounts.views import bp as accounts_bp
     from mspweb.auditlog.views import bp as audit_bp
     from mspweb.computers.views import bp as computers_bp
@@ -27,4 +28,5 @@ def blueprints() -> list[Blueprint]:
         users_bp,
         audit_bp,
         security_bp,  # issue 15
+        account_bp,  # issue 15
     ]

@@ -30,6 +30,7 @@ MENU = [
     ("Users", "users.index", "admin"),
     ("Audit log", "audit.index", "admin"),
     ("Security", "security.index", "admin"),  # issue 15
+    ("Your sessions", "account.sessions", "all"),  # issue 15
 ]
 
 

@@ -34,6 +34,8 @@ LISTINGS = (
     "/accounts",
     "/users",
     "/security",
+    "/account/sessions",
+    "/account/two-factor",
 )
 
 

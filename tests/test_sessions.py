@@ -89,3 +89,39 @@ def test_staff_sessions_end_after_the_idle_lifetime(app, admin_client):
     response = admin_client.get("/users")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert "60 minutes without activity" in admin_client.get("/login").text
+
+
+def test_list_of_own_sessions_and_end_this_session(app, admin, client):
+    client.environ_base.update(HTTP_USER_AGENT="Laptop-Browser/2.0", REMOTE_ADDR="198.51.100.7")
+    login(client, ADMIN_EMAIL, ADMIN_PASSWORD)
+    phone = app.test_client()
+    phone.environ_base.update(HTTP_USER_AGENT="Phone-Browser/9.1", REMOTE_ADDR="203.0.113.9")
+    login(phone, ADMIN_EMAIL, ADMIN_PASSWORD)
+    page = client.get("/account/sessions")
+    assert page.status_code == 200
+    assert "Laptop-Browser/2.0" in page.text and "Phone-Browser/9.1" in page.text
+    assert "203.0.113.9" in page.text and "this browser" in page.text
+    with phone.session_transaction() as session:
+        phone_sid = session["sid"]
+    assert client.post(f"/account/sessions/{phone_sid}/end").status_code == 303
+    assert phone.get("/users").status_code == 302
+    assert client.get("/users").status_code == 200
+    # someone else's session id is not ours to end
+    other = make_user("ops@msp.example", "operator-pass-1", "admin")
+    assert other is not None
+    ops = app.test_client()
+    login(ops, "ops@msp.example", "operator-pass-1")
+    with ops.session_transaction() as session:
+        ops_sid = session["sid"]
+    assert client.post(f"/account/sessions/{ops_sid}/end").status_code == 404
+    assert ops.get("/users").status_code == 200
+
+
+def test_sign_out_everywhere_by_an_administrator(app, admin_client):
+    other = make_user("ops@msp.example", "operator-pass-1", "admin")
+    ops = app.test_client()
+    login(ops, "ops@msp.example", "operator-pass-1")
+    assert ops.get("/users").status_code == 200
+    answer = admin_client.post(f"/security/users/{other.id}/sign-out")
+    assert answer.status_code == 303
+    assert ops.get("/users").status_code == 302

@@ -15,6 +15,7 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from flask import current_app, request, session
 from flask_login import current_user, logout_user
@@ -38,6 +39,16 @@ class SessionInfo:
     address: str
     device: str
     current: bool
+
+    @property
+    def started_at(self) -> datetime:
+        """When the session began (UTC)."""
+        return datetime.fromtimestamp(self.created, UTC)
+
+    @property
+    def seen_at(self) -> datetime:
+        """When the session was last used (UTC, to within `TOUCH_EVERY` seconds)."""
+        return datetime.fromtimestamp(self.last_seen, UTC)
 
 
 def absolute_lifetime(user) -> int:

@@ -8,8 +8,15 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from mspweb.redirects import safe_next
 
+from . import twofactor
 from .forms import LoginForm
 from .idle import end_idle_customer_sessions
+from .second_step import (
+    begin_second_step,
+    pending_sign_in,
+    require_staff_enrolment,
+    second_step_limits,
+)
 from .sessions import end_all_sessions, enforce_server_session, start_session
 from .signin import authenticate, record_sign_in
 from .throttle import (
@@ -24,6 +31,7 @@ from .throttle import (
 bp = Blueprint("auth", __name__)
 bp.before_app_request(enforce_server_session)
 bp.before_app_request(end_idle_customer_sessions)
+bp.before_app_request(require_staff_enrolment)
 
 INVALID_LOGIN = "Invalid email or password"
 
@@ -41,16 +49,44 @@ def login():
         email = form.email.data.strip().lower()
         user_id = authenticate(email, form.password.data)
         if user_id is not None:
-            user = record_sign_in(user_id)
-            start_session(user)
-            login_user(user)
-            response = redirect(safe_next(request.args.get("next"), url_for("main.dashboard")))
+            target = safe_next(request.args.get("next"), url_for("main.dashboard"))
+            if twofactor.enrolment(user_id) is not None:
+                response = begin_second_step(user_id, target)
+            else:
+                response = _complete_sign_in(user_id, target)
             _remember_device(response, email)
             return response
         error, status = INVALID_LOGIN, 401
     elif request.method == "POST":
         error, status = INVALID_LOGIN, 422
     return render_template("auth/login.html", form=form, error=error), status
+
+
+def _complete_sign_in(user_id: int, target: str, second_factor: bool = False):
+    """Sign the user in: a new session (new id), the sign-in time written, then `target`."""
+    user = record_sign_in(user_id)
+    start_session(user)
+    login_user(user)
+    if second_factor:
+        twofactor.mark_fresh()
+    return redirect(target)
+
+
+@bp.route("/login/two-factor", methods=["GET", "POST"])
+@second_step_limits
+def second_step():
+    """After the password: the TOTP or recovery code (a pending sign-in lives 5 minutes)."""
+    pending = pending_sign_in()
+    if pending is None:
+        flash("Sign in again: the sign-in waited too long for its code.", "info")
+        return redirect(url_for("auth.login"))
+    user_id, target = pending
+    error, status = None, 200
+    if request.method == "POST":
+        if twofactor.verify_second_factor(user_id, request.form.get("code", "")[:32]):
+            return _complete_sign_in(user_id, target, second_factor=True)
+        error, status = "That code is not right.", 401
+    return render_template("auth/two_factor.html", error=error), status
 
 
 @bp.errorhandler(RateLimitExceeded)

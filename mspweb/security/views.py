@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from mspweb.access import require_admin
 from mspweb.audit import record
+from mspweb.auth import twofactor
 from mspweb.auth.sessions import end_all_sessions
 from mspweb.auth.throttle import clear_throttle
 from mspweb.extensions import db
@@ -37,6 +38,23 @@ def index():
     ).all()
     users = db.session.scalars(select(User).order_by(User.role, User.email)).all()
     return render("security/index.html", "security/index.html", throttled=throttled, users=users)
+
+
+@bp.post("/two-factor")
+def require_two_factor():
+    """Require two-factor sign-in for all staff (`required=1`), or stop requiring it."""
+    required = request.form.get("required") == "1"
+    twofactor.set_staff_requirement(required)
+    record(
+        "security.require_staff_two_factor",
+        "staff",
+        details={"required": required},
+        user=current_user._get_current_object(),
+    )
+    db.session.commit()
+    state = "required" if required else "no longer required"
+    flash(f"Two-factor sign-in is {state} for administrators and operators.", "success")
+    return redirect(url_for("security.index"), 303)
 
 
 @bp.post("/throttles/clear")
