@@ -66,9 +66,9 @@ def accepted_findings() -> list[tuple[str, str, str]]:
     rows = []
     for line in section.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if len(cells) == 3 and cells[0] and not set(cells[0]) <= {"-", ":"}:
-            if cells[0] != "Category":
-                rows.append((cells[0], cells[1].strip("`"), cells[2]))
+        header = not cells[0] or set(cells[0]) <= {"-", ":"} or cells[0] == "Category"
+        if len(cells) == 3 and not header:
+            rows.append((cells[0], cells[1].strip("`"), cells[2]))
     return rows
 
 
