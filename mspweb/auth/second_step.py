@@ -14,8 +14,8 @@ from __future__ import annotations
 import time
 
 from flask import current_app, redirect, request, session, url_for
-from flask.wrappers import Response
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from mspweb.extensions import limiter
 

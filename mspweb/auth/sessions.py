@@ -161,7 +161,7 @@ def enforce_server_session() -> None:
         session.clear()
         return None
     now = time.time()
-    if now - float(_text(record[1])) >= TOUCH_EVERY:
+    if key is not None and now - float(_text(record[1])) >= TOUCH_EVERY:
         redis.hset(key, "last_seen", repr(now))
     return None
 

@@ -62,7 +62,7 @@ def _address_limit() -> str:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt="mspweb-known-device")
+    return URLSafeTimedSerializer(str(current_app.secret_key), salt="mspweb-known-device")
 
 
 def known_device_token(email: str) -> str:
