@@ -57,10 +57,11 @@ def test_finding3_a_throttled_attempt_is_answered_at_once_with_retry_after(stric
         started = time.monotonic()
         assert _attempt(client, ADMIN_EMAIL, "wrong-password", ATTACKER).status_code == 401
         timings.append(time.monotonic() - started)
-    assert max(timings[2:]) < min(timings) + 0.2  # no growing sleep in the worker
+    # no growing sleep in the worker (main slept 0.25, 0.5 then 1 s more after each failure)
+    assert max(timings[2:]) < 1.5 * min(timings) + 0.2
     started = time.monotonic()
     refused = _attempt(client, ADMIN_EMAIL, "wrong-password", ATTACKER)
-    assert time.monotonic() - started < 0.2
+    assert time.monotonic() - started < max(0.3, min(timings))  # not even a hash
     assert refused.status_code == 429
     assert int(refused.headers["Retry-After"]) >= 1
     assert "Too many failed sign-in attempts" in refused.text

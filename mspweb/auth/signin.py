@@ -52,6 +52,7 @@ def authenticate(email: str, password: str) -> int | None:
 
 def record_sign_in(user_id: int) -> User:
     """Write the user's sign-in time in a short transaction that waits for the write lock."""
+    db.session.commit()  # end any read since: the write's transaction must begin IMMEDIATE
     db.session.connection(execution_options={"sqlite_immediate": True})
     user = db.session.get(User, user_id)
     assert user is not None
