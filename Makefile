@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run run-empty test test-e2e lint bench clean
+.PHONY: install run run-empty test test-e2e lint bench clean scan-tools
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "mspweb needs Python 3.11+"'
@@ -36,5 +36,9 @@ bench: install ## the benchmarks (figures go to the terminal; see docs/performan
 	$(BIN)/python bench/sync_scale.py
 	$(BIN)/python bench/pages.py
 
+scan-tools: ## wapiti (the security scan of the test suite) in its own .venv-scan
+	$(PYTHON) -m venv .venv-scan
+	.venv-scan/bin/pip install --quiet -r requirements-scan.txt
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-scan .pytest_cache .ruff_cache

@@ -74,6 +74,10 @@ class Config:
     PORTAL_MAX_CALLS_PER_SECOND = float(os.environ.get("PORTAL_MAX_CALLS_PER_SECOND", "10"))
     FERNET_KEYS = os.environ.get("MSPWEB_FERNET_KEYS") or None  # comma-separated, newest first
     CUSTOMER_SESSION_MINUTES = int(os.environ.get("CUSTOMER_SESSION_MINUTES", "15"))
+    #: Session lifetimes (issue 15): idle minutes for staff; absolute hours per role.
+    STAFF_IDLE_MINUTES = int(os.environ.get("STAFF_IDLE_MINUTES", "60"))
+    STAFF_SESSION_HOURS = float(os.environ.get("STAFF_SESSION_HOURS", "12"))
+    CUSTOMER_SESSION_HOURS = float(os.environ.get("CUSTOMER_SESSION_HOURS", "12"))
     LICENSES_PER_PAGE = int(os.environ.get("LICENSES_PER_PAGE", "50"))
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "5 per minute;20 per hour")
     LOGIN_ADDRESS_RATE_LIMIT = os.environ.get(
@@ -84,7 +88,10 @@ class Config:
     RATELIMIT_KEY_PREFIX = "mspweb-limits"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    #: Production defaults (issue 15): a database server is configured, so not the embedded
+    #: default of `make run`; then the session cookie is Secure unless turned off explicitly.
+    PRODUCTION_DEFAULTS = bool(os.environ.get("DATABASE_URL"))
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", PRODUCTION_DEFAULTS)
     #: Behind a reverse proxy: trust one hop of X-Forwarded-For/-Proto/-Host/-Port (ProxyFix),
     #: so HTTPS is recognised (HSTS, secure redirects) and throttling sees the client address.
     TRUST_PROXY_HEADERS = _bool("TRUST_PROXY_HEADERS", False)
@@ -106,6 +113,7 @@ class TestConfig(Config):
 
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"
+    SESSION_COOKIE_SECURE = False
     LOGIN_RATE_LIMIT = "1000 per minute"
     LOGIN_ADDRESS_RATE_LIMIT = "1000 per minute"
     SYNC_STALE_AFTER = 30

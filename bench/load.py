@@ -137,6 +137,7 @@ def console_env(database_url: str, redis_url: str, rate_limit: float) -> dict[st
         LOG_LEVEL="WARNING",
         LOGIN_RATE_LIMIT="1000 per minute",
         LOGIN_ADDRESS_RATE_LIMIT="1000 per minute",
+        SESSION_COOKIE_SECURE="0",  # plain HTTP on loopback
     )
 
 

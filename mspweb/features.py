@@ -7,11 +7,13 @@ from flask import Blueprint
 
 def blueprints() -> list[Blueprint]:
     """Every feature blueprint of the console, in menu order."""
+    from mspweb.account.views import bp as account_bp  # issue 15
     from mspweb.accounts.views import bp as accounts_bp
     from mspweb.auditlog.views import bp as audit_bp
     from mspweb.computers.views import bp as computers_bp
     from mspweb.customers.views import bp as customers_bp
     from mspweb.licenses.views import bp as licenses_bp
+    from mspweb.security.views import bp as security_bp  # issue 15
     from mspweb.sync_history.views import bp as syncs_bp
     from mspweb.tags.views import bp as tags_bp
     from mspweb.users.views import bp as users_bp
@@ -25,4 +27,6 @@ def blueprints() -> list[Blueprint]:
         syncs_bp,
         users_bp,
         audit_bp,
+        security_bp,  # issue 15
+        account_bp,  # issue 15
     ]

@@ -29,6 +29,8 @@ MENU = [
     ("Tags", "tags.index", "staff"),
     ("Users", "users.index", "admin"),
     ("Audit log", "audit.index", "admin"),
+    ("Security", "security.index", "admin"),  # issue 15
+    ("Your sessions", "account.sessions", "all"),  # issue 15
 ]
 
 

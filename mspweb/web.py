@@ -6,6 +6,7 @@ from flask import Flask, Response, abort, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from mspweb.auth.cookies import register_session_headers
 from mspweb.extensions import db, htmx, login_manager
 from mspweb.features import blueprints as feature_blueprints
 from mspweb.formatting import register_filters
@@ -23,7 +24,9 @@ def register_web(app: Flask) -> None:
     """Register every blueprint, the user loader, error handlers and security headers."""
     from mspweb.auth.views import bp as auth_bp
     from mspweb.main.views import bp as main_bp
+    from mspweb.params import register_converters
 
+    register_converters(app)  # issue 15: before any route is added
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     for blueprint in feature_blueprints():
@@ -40,6 +43,7 @@ def register_web(app: Flask) -> None:
     app.before_request(_refuse_nul_characters)
     app.after_request(_security_headers)
     app.after_request(add_vary)
+    register_session_headers(app)  # issue 15: no-store, Permissions-Policy, Secure warning
 
 
 def _load_user(user_id: str):

@@ -201,6 +201,7 @@ def worker_env(app_settings: dict) -> dict:
         RQ_QUEUE=app_settings["RQ_QUEUE"],
         MSPWEB_FERNET_KEYS=app_settings["FERNET_KEYS"],
         SECRET_KEY="test-secret-key-not-for-production",
+        SESSION_COOKIE_SECURE="0",  # the test processes serve plain HTTP on loopback
         PYTHONPATH=str(ROOT),
     )
     return env

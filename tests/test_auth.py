@@ -83,17 +83,11 @@ def test_cli_refuses_a_customer_without_a_known_company(app):
     assert "No company with portal id" in result.output
 
 
-def test_repeated_failures_for_one_email_are_slowed_then_refused(app, client, admin):
+def test_repeated_failures_for_one_email_are_refused(app, client, admin):
     app.config["LOGIN_RATE_LIMIT"] = "4 per minute"
     try:
-        import time
-
-        timings = []
         for _ in range(4):
-            started = time.monotonic()
             assert login(client, ADMIN_EMAIL, "wrong-password").status_code == 401
-            timings.append(time.monotonic() - started)
-        assert timings[-1] >= 0.4 > timings[0]  # the third and fourth failures waited
         refused = login(client, ADMIN_EMAIL, ADMIN_PASSWORD)
         assert refused.status_code == 429
         assert "Too many failed sign-in attempts" in refused.text

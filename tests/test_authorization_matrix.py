@@ -71,6 +71,24 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("tags.rename", "POST"): (302, 422, 404, 404, 404),
     ("tags.delete", "GET"): (302, 200, 404, 404, 404),
     ("tags.delete", "POST"): (302, 302, 404, 404, 404),
+    # Security (issue 15): administrators only.
+    ("security.index", "GET"): (302, 200, 403, 404, 404),
+    ("security.clear", "POST"): (302, 303, 403, 404, 404),
+    ("security.sign_out_everywhere", "POST"): (302, 303, 403, 404, 404),
+    ("security.require_two_factor", "POST"): (302, 303, 403, 404, 404),
+    # One's own sessions and two-factor sign-in (issue 15): everyone signed in, for themselves.
+    ("account.sessions", "GET"): (302, 200, 200, 200, 200),
+    ("account.end", "POST"): (302, 404, 404, 404, 404),  # no such session of theirs
+    ("account.end_all", "POST"): (302, 303, 303, 303, 303),
+    ("account.two_factor", "GET"): (302, 200, 200, 200, 200),
+    ("account.qr_code", "GET"): (302, 200, 200, 200, 200),
+    ("account.enable", "POST"): (302, 422, 422, 422, 422),
+    ("account.disable", "POST"): (302, 303, 303, 303, 303),
+    ("account.recovery_codes", "POST"): (302, 303, 303, 303, 303),
+    ("account.confirm_two_factor", "GET"): (302, 302, 302, 302, 302),
+    ("account.confirm_two_factor", "POST"): (302, 302, 302, 302, 302),
+    ("auth.second_step", "GET"): (302, 302, 302, 302, 302),
+    ("auth.second_step", "POST"): (302, 302, 302, 302, 302),
 }
 
 #: Fragment-only routes: a plain request is redirected to the page, an htmx one gets 200.
@@ -82,8 +100,12 @@ LAST = {
     ("tags.delete", "POST"),
     ("users.set_active", "POST"),
     ("accounts.remove_pools", "POST"),
+    ("account.end_all", "POST"),
     ("auth.logout", "POST"),
 }
+
+#: Routes that end the browser's own sessions: sent at the very end, sign-out last of all.
+SIGN_OUTS = {"account.end_all", "auth.logout"}
 
 
 @pytest.fixture()
@@ -109,7 +131,12 @@ def test_r12_authorization_matrix_every_route_every_role(app, world):
     clients = dict(world.clients, b=world.clients["n"])
     every = sorted(
         routes(app, values),
-        key=lambda r: ((r.endpoint, r.method) in LAST, r.endpoint == "auth.logout", r.rule),
+        key=lambda r: (
+            (r.endpoint, r.method) in LAST,
+            r.endpoint in SIGN_OUTS,
+            r.endpoint == "auth.logout",
+            r.rule,
+        ),
     )
     mismatches = []
     for role in ("anonymous", "a", "operator", "b", "admin"):  # the administrator changes things

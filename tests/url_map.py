@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 from werkzeug.routing import Rule
+from werkzeug.routing.converters import NumberConverter
 
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -38,8 +39,7 @@ def build(app: Flask, rule: Rule, values: dict[str, object]) -> str:
     """The URL of `rule` with each argument taken from `values` (1 or "x" when absent)."""
     arguments = {}
     for name in rule.arguments:
-        converter = rule._converters[name].__class__.__name__
-        default = 1 if converter in {"IntegerConverter", "NumberConverter"} else "x"
+        default = 1 if isinstance(rule._converters[name], NumberConverter) else "x"
         arguments[name] = values.get(name, default)
     with app.test_request_context():
         from flask import url_for

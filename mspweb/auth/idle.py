@@ -1,4 +1,5 @@
-"""Customer users' sessions end after a spell without activity (CUSTOMER_SESSION_MINUTES)."""
+"""Sessions end after a spell without activity: CUSTOMER_SESSION_MINUTES for customer users,
+STAFF_IDLE_MINUTES for administrators and operators."""
 
 from __future__ import annotations
 
@@ -11,24 +12,27 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from mspweb.extensions import htmx
 
+from .sessions import SID_KEY, end_session
+
 SESSION_KEY = "last_active"
 
 
 def end_idle_customer_sessions() -> WerkzeugResponse | None:
-    """Before each request: sign a customer user out when the session has been idle too long."""
+    """Before each request: sign a user out when the session has been idle too long."""
     if request.endpoint == "static" or not current_user.is_authenticated:
         return None
-    if not current_user.is_customer:
-        return None
     now = time.time()
-    limit = current_app.config["CUSTOMER_SESSION_MINUTES"] * 60
+    minutes = current_app.config[
+        "CUSTOMER_SESSION_MINUTES" if current_user.is_customer else "STAFF_IDLE_MINUTES"
+    ]
+    limit = minutes * 60
     last_active = session.get(SESSION_KEY)
     if last_active is not None and now - float(last_active) > limit:
+        end_session(int(current_user.get_id()), session.get(SID_KEY) or "")
         logout_user()
         session.pop(SESSION_KEY, None)
         flash(
-            f"You were signed out after {current_app.config['CUSTOMER_SESSION_MINUTES']} "
-            "minutes without activity. Please sign in again.",
+            f"You were signed out after {minutes} minutes without activity. Please sign in again.",
             "info",
         )
         login_url = url_for("auth.login")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, SelectChoice, StringField
-from wtforms.validators import DataRequired, Optional, ValidationError
+from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
+from mspweb.params import MAX_INT
 from mspweb.tags.service import MAX_TAG_LENGTH, TagError, clean_tag_name
 
 
@@ -20,6 +21,10 @@ def valid_tag_name(form: FlaskForm, field: StringField) -> None:
         field.data = clean_tag_name(field.data)
     except TagError as error:
         raise ValidationError(str(error)) from None
+
+
+#: Ids and versions beyond a database integer are invalid input, never a database error.
+DATABASE_INTEGER = NumberRange(min=-MAX_INT, max=MAX_INT)
 
 
 class _NoCSRF(FlaskForm):
@@ -35,15 +40,15 @@ class TagForm(_NoCSRF):
         validators=[valid_tag_name],
         render_kw={"maxlength": MAX_TAG_LENGTH, "autocomplete": "off"},
     )
-    version = IntegerField(validators=[Optional()])
+    version = IntegerField(validators=[Optional(), DATABASE_INTEGER])
     next = HiddenField()
 
 
 class RemoveTagForm(_NoCSRF):
     """Remove one tag from one license."""
 
-    tag = IntegerField(validators=[DataRequired()])
-    version = IntegerField(validators=[Optional()])
+    tag = IntegerField(validators=[DataRequired(), DATABASE_INTEGER])
+    version = IntegerField(validators=[Optional(), DATABASE_INTEGER])
     next = HiddenField()
 
 
@@ -71,10 +76,3 @@ class RenameTagForm(_NoCSRF):
         validators=[valid_tag_name],
         render_kw={"maxlength": MAX_TAG_LENGTH, "autocomplete": "off"},
     )
-
-
-def safe_next(target: str | None, default: str) -> str:
-    """`target` when it is a path on this site (a list URL to return to), else `default`."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default

@@ -16,6 +16,7 @@ from mspweb.extensions import db
 from mspweb.licenses.queries import contains_text
 from mspweb.models import Company, License, LicenseTag, Tag
 from mspweb.pagination import Page, paginate
+from mspweb.params import in_range
 from mspweb.scope import Scope, current_scope
 
 #: Most licenses one bulk request may name.
@@ -40,6 +41,8 @@ def visible_license_ids(raw_ids: Iterable[str], scope: Scope | None = None) -> l
         ids = sorted({int(value) for value in raw_ids})
     except (TypeError, ValueError):
         abort(400, description="The selection is not a list of licenses.")
+    if not all(in_range(number) for number in ids):
+        abort(404)  # no license has such an id
     if len(ids) > MAX_BULK:
         abort(400, description=f"Select at most {MAX_BULK} licenses at a time.")
     if not ids:

@@ -14,6 +14,7 @@ from mspweb.models.licenses import (
     Tag,
 )
 from mspweb.models.sync import SyncRun, SyncStatus, SyncTrigger
+from mspweb.models.twofactor import RecoveryCode, SecurityPolicy, TwoFactor  # issue 15
 from mspweb.models.users import Role, User
 
 __all__ = [
@@ -31,12 +32,15 @@ __all__ = [
     "LicenseState",
     "LicenseTag",
     "PoolLicense",
+    "RecoveryCode",
     "Role",
+    "SecurityPolicy",
     "SetupState",
     "Site",
     "SyncRun",
     "SyncStatus",
     "SyncTrigger",
     "Tag",
+    "TwoFactor",
     "User",
 ]

@@ -16,9 +16,10 @@ from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 
 from mspweb.extensions import db, htmx
-from mspweb.licenses.forms import BulkTagForm, RemoveTagForm, TagForm, safe_next
+from mspweb.licenses.forms import BulkTagForm, RemoveTagForm, TagForm
 from mspweb.licenses.lookups import tags_by_license, visible_license, visible_license_ids
 from mspweb.models import License, LicenseTag, Tag
+from mspweb.redirects import safe_next
 from mspweb.tags.service import TagError, begin_write, bulk_tag
 from mspweb.tags.service import add_tag as add_license_tag
 from mspweb.tags.service import remove_tag as remove_license_tag

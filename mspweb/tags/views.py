@@ -18,15 +18,17 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from mspweb.extensions import db, login_manager
 from mspweb.htmx_utils import render, wants_fragment
 from mspweb.licenses.forms import RenameTagForm
 from mspweb.licenses.lookups import tag_page, visible_tag
-from mspweb.models import Tag
+from mspweb.models import License, LicenseTag, Tag
+from mspweb.params import query_int
 from mspweb.scope import current_scope
-from mspweb.tags.service import TagError, begin_write, delete_tag, rename_tag
+from mspweb.tags.service import TagError, begin_write, clean_tag_name, delete_tag, rename_tag
 
 bp = Blueprint("tags", __name__)
 
@@ -55,10 +57,7 @@ def may_manage(tag_row) -> bool:
 def index():
     """The list of tags (search `q`, `page`), or its fragment for htmx."""
     query = (request.args.get("q") or "").strip()[:100]
-    try:
-        number = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        number = 1
+    number = max(1, query_int(request.args.get("page")) or 1)
     page = tag_page(current_scope(), query, number, TAGS_PER_PAGE)
     return render(
         "tags/index.html",
@@ -82,6 +81,7 @@ def rename(tag_id: int):
         )
     tag = db.session.get_one(Tag, tag_id)
     try:
+        seen = _name_in_scope(form.name.data)
         count, merged = rename_tag(tag, form.name.data, current_user)
         db.session.commit()
     except (TagError, IntegrityError) as error:
@@ -93,7 +93,9 @@ def rename(tag_id: int):
         )
         form.name.errors = [message]
         return render("tags/rename.html", "tags/_rename.html", status=422, form=form, tag=tag_row)
-    how = "merged into the existing tag" if merged else "renamed to"
+    # Issue 15: an operator is told of a merge only with a tag it can see; a name used only
+    # outside its subtree answers as a fresh name would, so the answer reveals nothing.
+    how = "merged into the existing tag" if merged and seen else "renamed to"
     return _finished(f"Tag “{tag_row.name}” {how} “{form.name.data}” on {count} licenses.")
 
 
@@ -106,6 +108,21 @@ def delete(tag_id: int):
     count = delete_tag(db.session.get_one(Tag, tag_id), current_user)
     db.session.commit()
     return _finished(f"Tag “{tag_row.name}” deleted from {count} licenses.")
+
+
+def _name_in_scope(name: str) -> bool:
+    """True when the user can see a tag named `name` (administrators: any tag)."""
+    scope = current_scope()
+    if scope.is_unrestricted:
+        return True
+    visible = (
+        select(Tag.id)
+        .join(LicenseTag, LicenseTag.tag_id == Tag.id)
+        .join(License, License.id == LicenseTag.license_id)
+        .where(Tag.name == clean_tag_name(name), scope.covers(License.company_id))
+        .limit(1)
+    )
+    return db.session.scalar(visible) is not None
 
 
 def _manageable(tag_id: int):

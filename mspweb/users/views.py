@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from mspweb.access import require_admin
 from mspweb.audit import record
+from mspweb.auth.sessions import end_all_sessions
 from mspweb.extensions import db, htmx
 from mspweb.htmx_utils import render
 from mspweb.models import Company, User
@@ -103,6 +104,8 @@ def set_active(user_id: int):
         flash("You cannot deactivate your own login.", "error")
         return _back_to_list()
     user.active = request.form.get("active") == "1"
+    if not user.active:
+        end_all_sessions(user.id)
     record("user.activate" if user.active else "user.deactivate", user.email, user=current_user)
     db.session.commit()
     flash(f"{user.email} is now {'active' if user.active else 'deactivated'}.", "success")

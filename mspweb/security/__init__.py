@@ -1,0 +1,1 @@
+"""The administrator's security page: throttles, sessions of other users, two-factor policy."""
