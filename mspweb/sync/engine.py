@@ -36,6 +36,7 @@ from mspweb.models import (
     Tag,
 )
 from mspweb.models.companies import SetupState
+from mspweb.sync.changes import ChangeLog
 from mspweb.sync.fetch import CompanyRecord, LicenseRecord, SiteRecord, Snapshot, units_of
 
 BATCH_SIZE = 2000
@@ -234,8 +235,11 @@ class Applier:
         now: datetime,
         skip_setup_for_new: bool = False,
         existing: ExistingRows | None = None,
+        run_id: int | None = None,
     ) -> None:
         self.conn = connection
+        self.run_id = run_id
+        self.changes = ChangeLog(account_id, now)
         self.existing = existing or load_existing(connection, account_id)
         self.account_id = account_id
         self.snapshot = snapshot
@@ -291,6 +295,7 @@ class Applier:
         self._apply_licenses()
         self._apply_units()
         self._tag_new_licenses()
+        self.changes.write(self.conn, self.run_id, self.company_ids, self.license_ids)
         return self.counts
 
     def _license_holders(self) -> set[tuple[str, str]]:
@@ -400,6 +405,7 @@ class Applier:
                 wanted["custom_identifier"] = record.custom_identifier
             if wanted != self._values(row):
                 updates.append(wanted)
+                self.changes.company_updated(row, wanted)
                 if row.name != record.name:
                     self.counts.companies_renamed += 1
                     self.company_names[company_id] = record.name
@@ -409,6 +415,7 @@ class Applier:
                 gone = self._values(row)
                 gone["unlinked_at"] = self.now
                 updates.append(gone)
+                self.changes.company_unlinked(row)
                 self.counts.companies_unlinked += 1
 
     def _insert_companies(self, new: list[CompanyRecord], records: dict, holders: set) -> None:
@@ -478,6 +485,7 @@ class Applier:
             ):
                 self.company_ids[(MSP, portal_id)] = company_id
                 self.company_names[company_id] = name
+                self.changes.company_added(company_id, name)
             self.counts.companies_added += len(rows)
 
     def _apply_business_company(
@@ -506,6 +514,7 @@ class Applier:
                 ]
                 chosen = self._insert_returning(companies, rows, companies.c.id)[0][0]
                 self.company_ids[(BUSINESS, portal_id)] = chosen
+                self.changes.company_added(chosen, name)
                 self.counts.companies_added += 1
             else:
                 chosen = row.id
@@ -515,6 +524,7 @@ class Applier:
                 )
                 if wanted != self._values(row):
                     updates.append(wanted)
+                    self.changes.company_updated(row, wanted)
                     if row.name != name:
                         self.counts.companies_renamed += 1
             self.company_names[chosen] = name
@@ -527,6 +537,7 @@ class Applier:
                 gone = self._values(row)
                 gone["unlinked_at"] = self.now
                 updates.append(gone)
+                self.changes.company_unlinked(row)
                 self.counts.companies_unlinked += 1
 
     def _apply_sites(self) -> None:
@@ -652,6 +663,7 @@ class Applier:
             if key not in seen and row[2] in fetched and row[1] in self.present
         ]
         if removed:
+            self.changes.licenses_removed(existing, removed)
             self._delete_ids(pool_units, pool_units.c.license_id, removed)
             self._delete_ids(tags, tags.c.license_id, removed)
             self._delete_ids(licenses, columns.id, removed)
@@ -677,6 +689,9 @@ class Applier:
                         [{}],
                     )
                     continue
+                self.changes.license_changed(
+                    row[0], row._mapping, dict(zip(self.LICENSE_FIELDS, wanted, strict=False))
+                )
                 changed.append(
                     {
                         "b_id": row[0],
@@ -713,6 +728,7 @@ class Applier:
         ):
             self.license_ids[key] = license_id
             self.new_license_ids.append((license_id, company_id))
+            self.changes.license_added(license_id, company_id, key)
         self.counts.licenses_added = len(new)
 
     def _apply_units(self) -> None:
@@ -781,6 +797,7 @@ class Applier:
                     )
                 )
             )
+            self.changes.pools_created(new_pools, pool_ids)
         self._write(
             update(pools)
             .where(columns.id == bindparam("b_id"))
@@ -834,6 +851,9 @@ class Applier:
                     select(pool_units.c.pool_id).distinct().where(pool_units.c.pool_id.in_(batch))
                 )
             )
+        self.changes.pools_emptied(
+            existing_pools[k] for k in unwanted if existing_pools[k].id not in held
+        )
         self._delete_ids(pools, pools.c.id, [pool_id for pool_id in ids if pool_id not in held])
 
     def _tag_new_licenses(self) -> None:
@@ -884,6 +904,7 @@ def apply_snapshot(
     now: datetime,
     skip_setup_for_new: bool = False,
     existing: ExistingRows | None = None,
+    run_id: int | None = None,
 ) -> tuple[SyncCounts, int | None]:
     """Apply `snapshot` to the account within the caller's transaction.
 
@@ -891,8 +912,9 @@ def apply_snapshot(
     licenses and units of an account are written only by its sync, and one sync per account
     runs at a time (the run is checked to be still running when it finishes, in the same
     transaction, else everything is rolled back). Returns the counts and the root company id.
+    The change records (:mod:`mspweb.sync.changes`) are written for `run_id`.
     """
-    applier = Applier(connection, account_id, snapshot, now, skip_setup_for_new, existing)
+    applier = Applier(connection, account_id, snapshot, now, skip_setup_for_new, existing, run_id)
     counts = applier.run()
     return counts, applier.root_company_id
 

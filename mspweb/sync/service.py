@@ -378,7 +378,7 @@ def _run_claimed(account_id: int, run_id: int, job) -> dict:
                 select(accounts_t.c.id).where(accounts_t.c.id == account_id).with_for_update()
             )
             counts, root_company_id = apply_snapshot(
-                connection, account_id, snapshot, now, skip_setup, existing
+                connection, account_id, snapshot, now, skip_setup, existing, run_id
             )
             finish_run(connection, run_id, account_id, counts, now, root_company_id)
             audit_outcome(connection, run_id, account_id, "ok", counts.as_dict())
