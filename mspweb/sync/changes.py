@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, insert, select
 
 from mspweb.models import ChangeKind, ChangeRecord
 
@@ -34,6 +34,9 @@ LICENSE_FIELDS = (
     "expiration",
     "product_code",
 )
+
+#: Records per INSERT executemany (SQLAlchemy batches them into multi-row VALUES).
+WRITE_BATCH = 5000
 
 #: The columns every buffered row fills, in this order.
 COLUMNS = (
@@ -189,16 +192,12 @@ class ChangeLog:
         rows = self._merge_usage(connection)
         if not rows:
             return 0
-        from mspweb.sync.engine import bulk_insert  # the engine's executemany / COPY writer
-
-        names = (*COLUMNS, "company_portal_id")
-        return bulk_insert(
-            connection,
-            change_records,
-            names,
-            [tuple(row[name] for name in names) for row in rows],
-            {"account_id": self.account_id, "sync_run_id": run_id, "created_at": self.now},
-        )
+        constants = {"account_id": self.account_id, "sync_run_id": run_id, "created_at": self.now}
+        statement = insert(change_records)
+        for start in range(0, len(rows), WRITE_BATCH):
+            batch = rows[start : start + WRITE_BATCH]
+            connection.execute(statement, [{**row, **constants} for row in batch])
+        return len(rows)
 
     def _merge_usage(self, connection: Connection) -> list[dict[str, Any]]:
         """Replace today's earlier usage record of each license: the new record starts from
