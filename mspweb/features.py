@@ -9,6 +9,7 @@ def blueprints() -> list[Blueprint]:
     """Every feature blueprint of the console, in menu order."""
     from mspweb.accounts.views import bp as accounts_bp
     from mspweb.auditlog.views import bp as audit_bp
+    from mspweb.changelog.views import bp as changes_bp
     from mspweb.computers.views import bp as computers_bp
     from mspweb.customers.views import bp as customers_bp
     from mspweb.licenses.views import bp as licenses_bp
@@ -23,6 +24,7 @@ def blueprints() -> list[Blueprint]:
         computers_bp,
         accounts_bp,
         syncs_bp,
+        changes_bp,
         users_bp,
         audit_bp,
     ]

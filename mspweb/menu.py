@@ -26,6 +26,7 @@ MENU = [
     ("Computers", "computers.index", "staff"),
     ("Accounts", "accounts.index", "admin"),
     ("Sync history", "syncs.index", "staff"),
+    ("Changes", "changes.index", "staff"),
     ("Tags", "tags.index", "staff"),
     ("Users", "users.index", "admin"),
     ("Audit log", "audit.index", "admin"),

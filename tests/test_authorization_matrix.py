@@ -53,6 +53,15 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("syncs.index", "GET"): (302, 200, 200, 404, 404),
     ("syncs.status", "GET"): (302, 200, 200, 404, 404),  # the operator's own account's run
     ("users.index", "GET"): (302, 200, 403, 404, 404),
+    # The change log (issue 11): staff lists, records confined to the operator's subtree;
+    # the History of a license or customer for everyone who may see it.
+    ("changes.index", "GET"): (302, 200, 200, 404, 404),
+    ("changes.run_changes", "GET"): (302, 200, 200, 404, 404),
+    ("changes.run_changes_csv", "GET"): (302, 200, 200, 404, 404),
+    ("changes.account_changes", "GET"): (302, 200, 200, 404, 404),
+    ("changes.account_changes_csv", "GET"): (302, 200, 200, 404, 404),
+    ("changes.license_history", "GET"): (302, 200, 404, 404, 200),
+    ("changes.company_history", "GET"): (302, 200, 404, 404, 200),
     ("users.create", "POST"): (302, 422, 403, 404, 404),
     ("users.set_active", "POST"): (302, 303, 403, 404, 404),
     # License Management: everyone signed in, each within their scope.

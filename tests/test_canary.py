@@ -30,6 +30,7 @@ LISTINGS = (
     "/customers",
     "/computers",
     "/syncs",
+    "/changes",
     "/audit",
     "/accounts",
     "/users",
