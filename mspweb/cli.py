@@ -11,6 +11,7 @@ GROUPS = [
     "mspweb.users.cli:users_cli",
     "mspweb.accounts.cli:accounts_cli",
     "mspweb.licenses.cli:licenses_cli",
+    "mspweb.tags.cli:tags_cli",
     "mspweb.sandbox.cli:sandbox_cli",
 ]
 

@@ -14,12 +14,14 @@ def blueprints() -> list[Blueprint]:
     from mspweb.customers.views import bp as customers_bp
     from mspweb.licenses.views import bp as licenses_bp
     from mspweb.sync_history.views import bp as syncs_bp
+    from mspweb.tags.drift_views import bp as drift_bp
     from mspweb.tags.views import bp as tags_bp
     from mspweb.users.views import bp as users_bp
 
     return [
         licenses_bp,
         tags_bp,
+        drift_bp,
         customers_bp,
         computers_bp,
         accounts_bp,

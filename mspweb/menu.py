@@ -28,6 +28,7 @@ MENU = [
     ("Sync history", "syncs.index", "staff"),
     ("Changes", "changes.index", "staff"),
     ("Tags", "tags.index", "staff"),
+    ("Tag drift", "drift.index", "staff"),
     ("Users", "users.index", "admin"),
     ("Audit log", "audit.index", "admin"),
 ]

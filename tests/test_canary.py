@@ -31,6 +31,7 @@ LISTINGS = (
     "/computers",
     "/syncs",
     "/changes",
+    "/tags/drift",
     "/audit",
     "/accounts",
     "/users",

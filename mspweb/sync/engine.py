@@ -36,14 +36,13 @@ from mspweb.models import (
     Tag,
 )
 from mspweb.models.companies import SetupState
+from mspweb.models.licenses import TAG_NAME_LENGTH  # tag.name: as long as a company name
 from mspweb.sync.changes import ChangeLog
 from mspweb.sync.fetch import CompanyRecord, LicenseRecord, SiteRecord, Snapshot, units_of
 
 BATCH_SIZE = 2000
 """Rows per executemany batch: bounds the memory of parameter dicts."""
 
-TAG_NAME_LENGTH = 100
-"""Tag names are at most this long (``tag.name``)."""
 
 accounts = Account.__table__
 companies = Company.__table__

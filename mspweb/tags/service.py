@@ -20,9 +20,10 @@ from sqlalchemy import delete, func, insert, literal, select, update
 from mspweb import audit
 from mspweb.extensions import db
 from mspweb.models import License, LicenseTag, Tag
+from mspweb.models.licenses import TAG_NAME_LENGTH
 
-#: Longest tag name (the `tag.name` column).
-MAX_TAG_LENGTH = 100
+#: Longest tag name (the `tag.name` column): as long as a company name.
+MAX_TAG_LENGTH = TAG_NAME_LENGTH
 
 #: Unicode categories refused in tag names: controls, format and private-use characters.
 _REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
@@ -51,8 +52,8 @@ def begin_write() -> None:
 
 
 def clean_tag_name(raw: str | None) -> str:
-    """A valid tag name from user input: trimmed, inner spaces collapsed, 1 to 100 characters,
-    no control characters. Raises `TagError` otherwise."""
+    """A valid tag name from user input: trimmed, inner spaces collapsed, 1 to MAX_TAG_LENGTH
+    characters (a company name's length), no control characters. Raises `TagError` otherwise."""
     name = " ".join((raw or "").split())
     if not name:
         raise TagError("Enter a tag name.")
