@@ -162,9 +162,10 @@ def _bump(license_ids: list[int]) -> dict[int, int]:
     db.session.execute(
         update(License).where(License.id.in_(license_ids)).values(version=License.version + 1)
     )
-    return dict(
-        db.session.execute(select(License.id, License.version).where(License.id.in_(license_ids)))
-    )
+    rows = db.session.execute(
+        select(License.id, License.version).where(License.id.in_(license_ids))
+    ).all()
+    return {license_id: version for license_id, version in rows}
 
 
 def undo_blocker(scope: Scope, entry: AuditEntry) -> str | None:
@@ -175,11 +176,10 @@ def undo_blocker(scope: Scope, entry: AuditEntry) -> str | None:
     if not scope.allows_company(details.get("company_id")):
         return "This fix is outside your part of the tree."
     versions = {int(i): v for i, v in (details.get("versions") or {}).items()}
-    now = dict(
-        db.session.execute(
-            select(License.id, License.version).where(License.id.in_(list(versions)))
-        )
-    )
+    rows = db.session.execute(
+        select(License.id, License.version).where(License.id.in_(list(versions)))
+    ).all()
+    now = {license_id: version for license_id, version in rows}
     if now != versions:
         return (
             "The tags of these licenses were edited after the fix (or the fix was already "
@@ -196,9 +196,10 @@ def undo_fix(scope: Scope, entry: AuditEntry, user) -> int:
         raise DriftError(blocker)
     details = entry.details or {}
     ids = [int(i) for i in details["versions"]]
-    by_key = dict(
-        db.session.execute(select(License.public_key, License.id).where(License.id.in_(ids)))
-    )
+    found = db.session.execute(
+        select(License.public_key, License.id).where(License.id.in_(ids))
+    ).all()
+    by_key = {key: license_id for key, license_id in found}
     old_id = tag_id_for(details["from"])
     new_id = db.session.scalar(select(Tag.id).where(Tag.name == details["to"]))
     added = [by_key[key] for key in details.get("added", []) if key in by_key]

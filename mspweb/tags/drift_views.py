@@ -61,12 +61,12 @@ def index() -> ResponseReturnValue:
 
 @bp.post("/fix")
 def fix() -> ResponseReturnValue:
-    """Rename the tag to the current name on the licenses of one row (`company` and `tag`),
+    """Rename the tag to the current name on the licenses of one row (`company_id`, `tag`),
     or of every row shown (no `company`)."""
     begin_write()
     account = _account_filter()
     scope = current_scope()
-    company = query_int(request.form.get("company"))
+    company = query_int(request.form.get("company_id"))
     rows = drift_rows(scope, account, company)
     if company is not None:
         if not scope.allows_company(company):
