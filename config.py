@@ -73,6 +73,8 @@ class Config:
     SANDBOX_URL = os.environ.get("SANDBOX_URL", "http://127.0.0.1:5050")
     CUSTOMER_SESSION_MINUTES = int(os.environ.get("CUSTOMER_SESSION_MINUTES", "15"))
     LICENSES_PER_PAGE = int(os.environ.get("LICENSES_PER_PAGE", "50"))
+    #: Days the change log keeps its records (company renames are kept for tag drift).
+    CHANGE_RETENTION_DAYS = int(os.environ.get("CHANGE_RETENTION_DAYS", "400"))
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "5 per minute;20 per hour")
     LOGIN_ADDRESS_RATE_LIMIT = os.environ.get(
         "LOGIN_ADDRESS_RATE_LIMIT", "30 per minute;200 per hour"
