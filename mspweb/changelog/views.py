@@ -8,7 +8,7 @@ customer user sees its own company's history. A forged id is a 404.
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -18,7 +18,7 @@ from mspweb.changelog.export import csv_response
 from mspweb.changelog.history import company_timeline, license_timeline, tag_edit_words
 from mspweb.changelog.records import KIND_LABELS
 from mspweb.extensions import db, login_manager
-from mspweb.htmx_utils import render
+from mspweb.htmx_utils import render, wants_fragment
 from mspweb.licenses.lookups import visible_company, visible_license
 from mspweb.models import Account
 from mspweb.scope import current_scope
@@ -43,6 +43,10 @@ def _list(
 ) -> ResponseReturnValue:
     filters = queries.ChangeFilters.from_args(request.args)
     page = queries.change_page(query(filters), filters.page)
+    # the canonical URL (no empty parameters) goes into the address bar and history
+    headers = (
+        {"HX-Push-Url": url_for(endpoint, **ids, **filters.args())} if wants_fragment() else {}
+    )
     return render(
         "changes/list.html",
         "changes/_panel.html",
@@ -53,6 +57,7 @@ def _list(
         page=page,
         counts=counts(filters),
         back=back,
+        headers=headers,
     )
 
 

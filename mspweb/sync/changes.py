@@ -14,11 +14,12 @@ then goes from the day's first value to its last.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Column, Connection, MetaData, Table, Text, delete, select
 
 from mspweb.models import ChangeKind, ChangeRecord
 
@@ -35,8 +36,19 @@ LICENSE_FIELDS = (
     "product_code",
 )
 
-#: Records per INSERT executemany (SQLAlchemy batches them into multi-row VALUES).
-WRITE_BATCH = 5000
+#: The JSON columns: written as JSON text (see `_as_text`).
+JSON_COLUMNS = ("old", "new")
+
+#: The change_record table with its JSON columns seen as text: the engine's bulk writer then
+#: sends the JSON text as it is (COPY on PostgreSQL), with no per-row type processing.
+_as_text = Table(
+    "change_record",
+    MetaData(),
+    *(
+        Column(column.name, Text() if column.name in JSON_COLUMNS else column.type)
+        for column in change_records.c
+    ),
+)
 
 #: The columns every buffered row fills, in this order.
 COLUMNS = (
@@ -192,12 +204,20 @@ class ChangeLog:
         rows = self._merge_usage(connection)
         if not rows:
             return 0
+        from mspweb.sync.engine import bulk_insert  # executemany, or COPY on PostgreSQL
+
+        names = (*COLUMNS, "company_portal_id")
+        values = [
+            tuple(
+                json.dumps(row[name], ensure_ascii=False)
+                if name in JSON_COLUMNS and row[name] is not None
+                else row[name]
+                for name in names
+            )
+            for row in rows
+        ]
         constants = {"account_id": self.account_id, "sync_run_id": run_id, "created_at": self.now}
-        statement = insert(change_records)
-        for start in range(0, len(rows), WRITE_BATCH):
-            batch = rows[start : start + WRITE_BATCH]
-            connection.execute(statement, [{**row, **constants} for row in batch])
-        return len(rows)
+        return bulk_insert(connection, _as_text, names, values, constants)
 
     def _merge_usage(self, connection: Connection) -> list[dict[str, Any]]:
         """Replace today's earlier usage record of each license: the new record starts from
