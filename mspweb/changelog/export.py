@@ -88,11 +88,10 @@ def csv_response(query: Select, name: str) -> Response:
     """A streamed CSV download of `query`'s change rows, as `<name>-<today>.csv`."""
     response = Response(
         stream_with_context(csv_lines(query)),
-        mimetype="text/csv",
+        content_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="{name}-{date.today().isoformat()}.csv"',
             "Cache-Control": "no-store",
         },
     )
-    response.charset = "utf-8"
     return response

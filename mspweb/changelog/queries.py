@@ -103,14 +103,14 @@ def filtered(query: Select, filters: ChangeFilters, kind: bool = True) -> Select
     if filters.customer:
         query = query.where(
             or_(
-                contains_text(Company.name, filters.customer),
+                contains_text(Company.__table__.c.name, filters.customer),
                 ChangeRecord.company_portal_id == filters.customer,
             )
         )
     if filters.product:
         query = query.where(
             or_(
-                contains_text(License.product_name, filters.product),
+                contains_text(License.__table__.c.product_name, filters.product),
                 License.product_code == filters.product,
             )
         )

@@ -8,9 +8,12 @@ customer user sees its own company's history. A forged id is a 404.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from sqlalchemy import Select
 
 from mspweb.access import require_staff
 from mspweb.changelog import queries
@@ -34,13 +37,22 @@ def _signed_in():
     return None
 
 
-bp.add_app_template_global(KIND_LABELS, "change_kinds")
-bp.add_app_template_global(tag_edit_words, "tag_edit_words")
+bp.record_once(
+    lambda state: state.app.jinja_env.globals.update(
+        change_kinds=KIND_LABELS, tag_edit_words=tag_edit_words
+    )
+)
 
 
 def _list(
-    title: str, endpoint: str, ids: dict, query, counts: dict, back: tuple
+    title: str,
+    endpoint: str,
+    ids: dict,
+    query: Callable[[queries.ChangeFilters], Select],
+    counts: Callable[[queries.ChangeFilters], dict[str, int]],
+    back: tuple,
 ) -> ResponseReturnValue:
+    """A change list (a run's or an account's): the page, or the panel for htmx."""
     filters = queries.ChangeFilters.from_args(request.args)
     page = queries.change_page(query(filters), filters.page)
     # the canonical URL (no empty parameters) goes into the address bar and history
@@ -151,6 +163,7 @@ def company_history(company_id: int) -> ResponseReturnValue:
     """A customer's History: renames, moves, status, and its licenses' changes."""
     scope = current_scope()
     company = visible_company(company_id, scope)
+    assert company is not None  # an id always finds a company or gives 404
     return render(
         "changes/company_history.html",
         "changes/_company_history.html",

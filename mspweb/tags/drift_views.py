@@ -22,7 +22,7 @@ from mspweb.tags.drift import DriftError, drift_rows, fix_drift, undo_blocker, u
 from mspweb.tags.service import MAX_TAG_LENGTH, begin_write
 
 bp = Blueprint("drift", __name__, url_prefix="/tags/drift")
-bp.add_app_template_global(MAX_TAG_LENGTH, "max_tag_length")
+bp.record_once(lambda state: state.app.jinja_env.globals.update(max_tag_length=MAX_TAG_LENGTH))
 
 
 @bp.before_request
@@ -103,13 +103,15 @@ def undo(entry_id: int) -> ResponseReturnValue:
             return redirect(url_for("drift.index"))
         return _panel(None, str(error), status=409)
     db.session.commit()
-    return _done(None, f"Undone: “{entry.details['from']}” is back on {count} licenses.", [])
+    former = (entry.details or {}).get("from")
+    return _done(None, f"Undone: “{former}” is back on {count} licenses.", [])
 
 
 def _done(account: int | None, message: str, entries):
     if not wants_fragment():
         flash(message, "success")
-        return redirect(url_for("drift.index", **({"account": account} if account else {})))
+        target = url_for("drift.index", account=account) if account else url_for("drift.index")
+        return redirect(target)
     return _panel(account, message, entries)
 
 
