@@ -136,3 +136,22 @@ def test_r12_change_lists_keep_the_operator_to_its_subtree(app, import_demo, san
     assert customer.get(f"/customers/{world.customer_n.id}/history").status_code == 404
     assert customer.get(f"/syncs/{run_id}/changes").status_code == 404
     assert customer.get(f"/accounts/{world.fabrikam.id}/changes").status_code == 404
+
+
+def test_a_bulk_tag_edit_shows_in_the_history_of_each_license_it_changed(
+    import_demo, sandbox, admin_client
+):
+    account = import_demo()
+    ids = list(
+        db.session.scalars(
+            select(License.id).where(License.account_id == account.id).order_by(License.id).limit(3)
+        )
+    )
+    response = admin_client.post(
+        "/licenses/tags", data={"license": ids[:2], "name": "Renewal 2027", "action": "add"}
+    )
+    assert response.status_code in (200, 302), response.text
+    assert (
+        "“Renewal 2027” added (bulk edit)" in admin_client.get(f"/licenses/{ids[0]}/history").text
+    )
+    assert "Renewal 2027" not in admin_client.get(f"/licenses/{ids[2]}/history").text

@@ -1,4 +1,5 @@
-"""tag names as long as company names (512), so an imported tag holds the whole name (R06)
+"""tag names as long as company names (512), so an imported tag holds the whole name (R06);
+an index on change_record (kind, company_id) for the Tag drift view
 
 Revision ID: c0ffee000011
 Revises: c0ffee000001
@@ -23,9 +24,13 @@ def upgrade():
             type_=sa.String(length=512),
             existing_nullable=False,
         )
+    with op.batch_alter_table("change_record") as batch:  # the Tag drift view's former names
+        batch.create_index("ix_change_record_kind_company", ["kind", "company_id"])
 
 
 def downgrade():
+    with op.batch_alter_table("change_record") as batch:
+        batch.drop_index("ix_change_record_kind_company")
     with op.batch_alter_table("tag") as batch:
         batch.alter_column(
             "name",

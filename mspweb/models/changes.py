@@ -51,6 +51,8 @@ class ChangeRecord(db.Model):
         Index("ix_change_record_company_id", "company_id", "id"),
         Index("ix_change_record_license", "account_id", "license_key", "id"),
         Index("ix_change_record_created", "created_at"),
+        # the Tag drift view's former names (added by migration c0ffee000011)
+        Index("ix_change_record_kind_company", "kind", "company_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -149,10 +149,16 @@ def bulk_tag(license_ids: Iterable[int], name: str, action: str, user) -> int:
         db.session.execute(
             update(License).where(License.id.in_(targets)).values(version=License.version + 1)
         )
+    keys = (
+        sorted(db.session.scalars(select(License.public_key).where(License.id.in_(targets))))
+        if targets
+        else []
+    )
     audit.record(
         f"tag.bulk_{action}",
         f"{len(targets)} licenses",
-        details={"tag": name, "selected": len(ids), "changed": len(targets)},
+        # the keys let each license's History show the edit (issue 11)
+        details={"tag": name, "selected": len(ids), "changed": len(targets), "licenses": keys},
         user=user,
     )
     return len(targets)
