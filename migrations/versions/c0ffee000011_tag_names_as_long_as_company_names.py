@@ -1,5 +1,5 @@
 """tag names as long as company names (512), so an imported tag holds the whole name (R06);
-an index on change_record (kind, company_id) for the Tag drift view
+a partial index on change_record's renames (company_id) for the Tag drift view
 
 Revision ID: c0ffee000011
 Revises: c0ffee000001
@@ -25,12 +25,17 @@ def upgrade():
             existing_nullable=False,
         )
     with op.batch_alter_table("change_record") as batch:  # the Tag drift view's former names
-        batch.create_index("ix_change_record_kind_company", ["kind", "company_id"])
+        batch.create_index(
+            "ix_change_record_renamed",
+            ["company_id"],
+            sqlite_where=sa.text("kind = 'company.renamed'"),
+            postgresql_where=sa.text("kind = 'company.renamed'"),
+        )
 
 
 def downgrade():
     with op.batch_alter_table("change_record") as batch:
-        batch.drop_index("ix_change_record_kind_company")
+        batch.drop_index("ix_change_record_renamed")
     with op.batch_alter_table("tag") as batch:
         batch.alter_column(
             "name",
