@@ -79,6 +79,8 @@ class Config:
     STAFF_SESSION_HOURS = float(os.environ.get("STAFF_SESSION_HOURS", "12"))
     CUSTOMER_SESSION_HOURS = float(os.environ.get("CUSTOMER_SESSION_HOURS", "12"))
     LICENSES_PER_PAGE = int(os.environ.get("LICENSES_PER_PAGE", "50"))
+    #: Days the change log keeps its records (company renames are kept for tag drift).
+    CHANGE_RETENTION_DAYS = int(os.environ.get("CHANGE_RETENTION_DAYS", "400"))
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "5 per minute;20 per hour")
     LOGIN_ADDRESS_RATE_LIMIT = os.environ.get(
         "LOGIN_ADDRESS_RATE_LIMIT", "30 per minute;200 per hour"

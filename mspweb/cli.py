@@ -6,13 +6,15 @@ from flask import Flask
 
 
 def register_cli(app: Flask) -> None:
-    """Register every command group (users, accounts, licenses, sandbox)."""
+    """Register every command group (users, accounts, licenses, tags, sandbox)."""
     from mspweb.accounts.cli import accounts_cli
     from mspweb.licenses.cli import licenses_cli
     from mspweb.sandbox.cli import sandbox_cli
+    from mspweb.tags.cli import tags_cli
     from mspweb.users.cli import users_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(accounts_cli)
     app.cli.add_command(licenses_cli)
+    app.cli.add_command(tags_cli)
     app.cli.add_command(sandbox_cli)

@@ -10,21 +10,25 @@ def blueprints() -> list[Blueprint]:
     from mspweb.account.views import bp as account_bp  # issue 15
     from mspweb.accounts.views import bp as accounts_bp
     from mspweb.auditlog.views import bp as audit_bp
+    from mspweb.changelog.views import bp as changes_bp
     from mspweb.computers.views import bp as computers_bp
     from mspweb.customers.views import bp as customers_bp
     from mspweb.licenses.views import bp as licenses_bp
     from mspweb.security.views import bp as security_bp  # issue 15
     from mspweb.sync_history.views import bp as syncs_bp
+    from mspweb.tags.drift_views import bp as drift_bp
     from mspweb.tags.views import bp as tags_bp
     from mspweb.users.views import bp as users_bp
 
     return [
         licenses_bp,
         tags_bp,
+        drift_bp,
         customers_bp,
         computers_bp,
         accounts_bp,
         syncs_bp,
+        changes_bp,
         users_bp,
         audit_bp,
         security_bp,  # issue 15

@@ -26,7 +26,9 @@ MENU = [
     ("Computers", "computers.index", "staff"),
     ("Accounts", "accounts.index", "admin"),
     ("Sync history", "syncs.index", "staff"),
+    ("Changes", "changes.index", "staff"),
     ("Tags", "tags.index", "staff"),
+    ("Tag drift", "drift.index", "staff"),
     ("Users", "users.index", "admin"),
     ("Audit log", "audit.index", "admin"),
     ("Security", "security.index", "admin"),  # issue 15

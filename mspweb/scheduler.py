@@ -13,6 +13,7 @@ import argparse
 from rq.cron import CronScheduler
 
 from mspweb import create_app
+from mspweb.changelog.retention import prune_change_log
 from mspweb.sync.jobs import schedule_daily_syncs
 
 DEFAULT_INTERVAL = 300
@@ -29,6 +30,8 @@ def build_scheduler(app, interval: int = DEFAULT_INTERVAL, name: str = "") -> Cr
         job_timeout=600,
         result_ttl=3600,
     )
+    # the change log's retention (issue 11): once a day, in small batches
+    scheduler.register(prune_change_log, queue_name=app.config["RQ_QUEUE"], cron="40 3 * * *")
     return scheduler
 
 

@@ -53,6 +53,15 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("syncs.index", "GET"): (302, 200, 200, 404, 404),
     ("syncs.status", "GET"): (302, 200, 200, 404, 404),  # the operator's own account's run
     ("users.index", "GET"): (302, 200, 403, 404, 404),
+    # The change log (issue 11): staff lists, records confined to the operator's subtree;
+    # the History of a license or customer for everyone who may see it.
+    ("changes.index", "GET"): (302, 200, 200, 404, 404),
+    ("changes.run_changes", "GET"): (302, 200, 200, 404, 404),
+    ("changes.run_changes_csv", "GET"): (302, 200, 200, 404, 404),
+    ("changes.account_changes", "GET"): (302, 200, 200, 404, 404),
+    ("changes.account_changes_csv", "GET"): (302, 200, 200, 404, 404),
+    ("changes.license_history", "GET"): (302, 200, 404, 404, 200),
+    ("changes.company_history", "GET"): (302, 200, 404, 404, 200),
     ("users.create", "POST"): (302, 422, 403, 404, 404),
     ("users.set_active", "POST"): (302, 303, 403, 404, 404),
     # License Management: everyone signed in, each within their scope.
@@ -89,6 +98,10 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("account.confirm_two_factor", "POST"): (302, 302, 302, 302, 302),
     ("auth.second_step", "GET"): (302, 302, 302, 302, 302),
     ("auth.second_step", "POST"): (302, 302, 302, 302, 302),
+    # Tag drift (issue 11): staff only, the operator within its subtree (B is outside it).
+    ("drift.index", "GET"): (302, 200, 200, 404, 404),
+    ("drift.fix", "POST"): (302, 302, 404, 404, 404),
+    ("drift.undo", "POST"): (302, 404, 404, 404, 404),
 }
 
 #: Fragment-only routes: a plain request is redirected to the page, an htmx one gets 200.

@@ -30,6 +30,8 @@ LISTINGS = (
     "/customers",
     "/computers",
     "/syncs",
+    "/changes",
+    "/tags/drift",
     "/audit",
     "/accounts",
     "/users",

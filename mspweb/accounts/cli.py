@@ -181,8 +181,45 @@ def sync_command(account_id: int, wait: bool, inline: bool, timeout: int) -> Non
         db.session.commit()  # a fresh transaction sees the worker's progress
         run = db.session.get_one(SyncRun, run.id)
     click.echo(_describe_run(run))
+    click.echo(run_outcome_line(run))
     if run.status != SyncStatus.SUCCEEDED:
         raise SystemExit(1)
+
+
+def run_outcome_line(run: SyncRun) -> str:
+    """The last line of `accounts sync --inline/--wait`: `run <id> succeeded`, or
+    `run <id> failed: <why>` (any other state is named as it is)."""
+    if run.status == SyncStatus.SUCCEEDED:
+        return f"run {run.id} succeeded"
+    if run.status == SyncStatus.FAILED:
+        return f"run {run.id} failed: {run.error or 'no reason was recorded'}"
+    return f"run {run.id} failed: it is still {run.status}"
+
+
+@accounts_cli.command("changes")
+@click.argument("account_id", type=int)
+@click.option("--run", "run_id", type=int, help="Only the changes of this sync run.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, oldest first.")
+def changes_command(account_id: int, run_id: int | None, as_json: bool) -> None:
+    """What the account's synchronizations changed, row by row (a failed run has none)."""
+    from mspweb.changelog.records import account_changes_query
+    from mspweb.changelog.records import as_json as record_json
+
+    _account(account_id)
+    if run_id is not None:
+        run = db.session.get(SyncRun, run_id)
+        if run is None or run.account_id != account_id:
+            raise click.ClickException(f"Account {account_id} has no sync run {run_id}.")
+    records = [
+        record_json(r) for r in db.session.scalars(account_changes_query(account_id, run_id))
+    ]
+    if as_json:
+        click.echo(json.dumps(records, indent=2, ensure_ascii=False))
+        return
+    for item in records:
+        subject = item["license"] or item["company"] or "-"
+        what = f" {item['field']}: {item['old']!r} -> {item['new']!r}" if item["field"] else ""
+        click.echo(f"{item['at']}\trun {item['run']}\t{item['kind']}\t{subject}{what}")
 
 
 @accounts_cli.command("remove-pools")

@@ -42,6 +42,9 @@ ENTITY_LABELS = {
 #: Entity types whose companies can have children in the portal (the sync asks for those only).
 PARENT_TYPES = frozenset({1001, 1002, 1003, 1004, 1005, 1006})
 
+#: The longest company name the data model keeps; tag names are as long (R06).
+COMPANY_NAME_LENGTH = 512
+
 #: Root types an import accepts (R01).
 IMPORTABLE_TYPES = frozenset({1004, 1005, 1006})
 
@@ -81,7 +84,7 @@ class Company(Model):
     #: "msp" for the MSP portal's tree, "business" for a business-portal company.
     source: Mapped[str] = mapped_column(String(16), default="msp")
     portal_id: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(512))
+    name: Mapped[str] = mapped_column(String(COMPANY_NAME_LENGTH))
     entity_type: Mapped[int | None] = mapped_column(Integer)
     portal_status: Mapped[int | None] = mapped_column(Integer)
     email: Mapped[str | None] = mapped_column(String(320))

@@ -18,6 +18,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mspweb.extensions import Model
 from mspweb.models.base import UTCDateTime, utcnow
+from mspweb.models.companies import COMPANY_NAME_LENGTH
+
+#: The longest tag name: as long as a company name, so an imported tag holds it whole (R06).
+TAG_NAME_LENGTH = COMPANY_NAME_LENGTH
 
 
 class LicenseState(enum.IntEnum):
@@ -131,7 +135,7 @@ class Tag(Model):
     __tablename__ = "tag"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(TAG_NAME_LENGTH), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -49,17 +49,35 @@ def _license(world: World, key: str) -> License:
 
 
 def update_company(world: World, company_id: str, **fields: Any) -> dict:
-    """Rename a company or change its status/access/email/custom identifier."""
+    """Rename a company, change its status/access/email/custom identifier, or move it
+    (``parent_id``)."""
     company = _company(world, company_id)
-    unknown = set(fields) - set(COMPANY_FIELDS)
+    unknown = set(fields) - {*COMPANY_FIELDS, "parent_id"}
     if unknown:
         raise MutationError(f"cannot change {', '.join(sorted(unknown))} of a company")
     if "access" in fields and fields["access"] not in ACCESS_LEVELS:
         raise MutationError(f"access must be one of {', '.join(ACCESS_LEVELS)}")
+    if "parent_id" in fields:
+        move_company(world, company_id, fields.pop("parent_id"))
     for name, value in fields.items():
         setattr(company, name, value)
     world.changed()
     return {"id": company.id}
+
+
+def move_company(world: World, company_id: str, parent_id: str) -> dict:
+    """Move a company (with its subtree) under another parent of the same tree."""
+    company = _company(world, company_id)
+    _company(world, parent_id)
+    if company.parent_id is None:
+        raise MutationError("cannot move the top of the world")
+    if parent_id in world.subtree(company_id):
+        raise MutationError("cannot move a company under itself")
+    world.companies[company.parent_id].children.remove(company_id)
+    world.companies[parent_id].children.append(company_id)
+    company.parent_id = parent_id
+    world.changed()
+    return {"id": company_id, "parentId": parent_id}
 
 
 def add_company(world: World, parent_id: str, name: str, type: int = 1007, **fields: Any) -> dict:

@@ -33,9 +33,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from mspweb import audit
 from mspweb.extensions import db
 from mspweb.models import License, LicenseTag, Tag
+from mspweb.models.licenses import TAG_NAME_LENGTH
 
-#: Longest tag name (the `tag.name` column).
-MAX_TAG_LENGTH = 100
+#: Longest tag name (the `tag.name` column): as long as a company name.
+MAX_TAG_LENGTH = TAG_NAME_LENGTH
 
 #: Unicode categories refused in tag names: controls, format and private-use characters.
 _REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
@@ -64,8 +65,8 @@ def begin_write() -> None:
 
 
 def clean_tag_name(raw: str | None) -> str:
-    """A valid tag name from user input: trimmed, inner spaces collapsed, 1 to 100 characters,
-    no control characters. Raises `TagError` otherwise."""
+    """A valid tag name from user input: trimmed, inner spaces collapsed, 1 to MAX_TAG_LENGTH
+    characters (a company name's length), no control characters. Raises `TagError` otherwise."""
     name = " ".join((raw or "").split())
     if not name:
         raise TagError("Enter a tag name.")
@@ -161,10 +162,16 @@ def bulk_tag(license_ids: Iterable[int], name: str, action: str, user) -> int:
         db.session.execute(
             update(License).where(License.id.in_(targets)).values(version=License.version + 1)
         )
+    keys = (
+        sorted(db.session.scalars(select(License.public_key).where(License.id.in_(targets))))
+        if targets
+        else []
+    )
     audit.record(
         f"tag.bulk_{action}",
         f"{len(targets)} licenses",
-        details={"tag": name, "selected": len(ids), "changed": len(targets)},
+        # the keys let each license's History show the edit (issue 11)
+        details={"tag": name, "selected": len(ids), "changed": len(targets), "licenses": keys},
         user=user,
     )
     return len(targets)
