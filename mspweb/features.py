@@ -8,6 +8,8 @@ from flask import Blueprint
 def blueprints() -> list[Blueprint]:
     """Every feature blueprint of the console, in menu order."""
     from mspweb.accounts.views import bp as accounts_bp
+    from mspweb.api.routes import bp as api_bp  # issue 13: the JSON API
+    from mspweb.api.token_views import bp as tokens_bp  # issue 13: API tokens page
     from mspweb.auditlog.views import bp as audit_bp
     from mspweb.computers.views import bp as computers_bp
     from mspweb.customers.views import bp as customers_bp
@@ -25,4 +27,6 @@ def blueprints() -> list[Blueprint]:
         syncs_bp,
         users_bp,
         audit_bp,
+        tokens_bp,
+        api_bp,
     ]

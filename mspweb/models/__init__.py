@@ -1,6 +1,7 @@
 """The data model, one module per aggregate. Import models from here."""
 
 from mspweb.models.accounts import Account, AccountKind, AccountState
+from mspweb.models.api_tokens import ApiToken
 from mspweb.models.audit import AuditEntry
 from mspweb.models.changes import ChangeKind, ChangeRecord
 from mspweb.models.companies import Company, CustomerStatus, EntityType, SetupState
@@ -20,6 +21,7 @@ __all__ = [
     "Account",
     "AccountKind",
     "AccountState",
+    "ApiToken",
     "AuditEntry",
     "ChangeKind",
     "ChangeRecord",
