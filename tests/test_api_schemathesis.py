@@ -16,7 +16,6 @@ from collections.abc import Iterator
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -66,43 +65,45 @@ def live_api(app, import_demo, sandbox) -> Iterator[tuple[str, object]]:
         app.config.pop("API_RATE_LIMIT")
 
 
+def _explore(base_url: str, role: str, token: str, strategy, canaries, failures) -> None:
+    """Send `EXAMPLES` generated requests with `token`; record every failed check or leak."""
+    headers = {"Authorization": f"Bearer {token}"}
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=strategy)
+    def run(case) -> None:
+        response = case.call(base_url=base_url, headers=headers, timeout=30)
+        try:
+            case.validate_response(response, checks=CHECKS, headers=headers)
+        except AssertionError as error:
+            failures.append(f"{role} {case.method} {case.formatted_path}: {error}"[:800])
+        if role not in SEES_TAILSPIN:
+            sent = str(case.path_parameters) + str(case.query) + str(case.body)
+            leaked = [c for c in canaries if c in response.text and c not in sent]
+            if leaked:
+                failures.append(f"{role} {case.method} {case.formatted_path} leaked {leaked}")
+
+    run()
+
+
 def test_r12_schemathesis_every_role_no_5xx_schema_valid_nothing_out_of_scope(app, live_api):
     base_url, world = live_api
     schema = schemathesis.openapi.from_url(f"{base_url}/api/v1/openapi.json")
     clients = token_clients(app, {role: email for role, (email, _) in ROLES.items()})
-    canaries = world.canaries.all()
     failures: list[str] = []
     for role, (_, company_attribute) in ROLES.items():
-        headers = {"Authorization": f"Bearer {clients[role].token}"}
         own = api_values(getattr(world, company_attribute))
         own_path = {name: own[name] for name in ("key", "portal_id", "account_id", "run_id")}
-        strategies = [
+        for strategy in (
             schema.as_strategy(GenerationMode.POSITIVE),
             schema.as_strategy(GenerationMode.POSITIVE, path_parameters=own_path),
             schema.as_strategy(GenerationMode.NEGATIVE),
-        ]
-
-        @settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            database=None,
-            derandomize=True,
-            suppress_health_check=list(HealthCheck),
-        )
-        @given(data=st.data())
-        def run(data, strategy) -> None:
-            case = data.draw(strategy)
-            response = case.call(base_url=base_url, headers=headers, timeout=30)
-            try:
-                case.validate_response(response, checks=CHECKS, headers=headers)
-            except AssertionError as error:
-                failures.append(f"{role} {case.method} {case.formatted_path}: {error}"[:800])
-            if role not in SEES_TAILSPIN:
-                sent = str(case.path_parameters) + str(case.query) + str(case.body)
-                leaked = [c for c in canaries if c in response.text and c not in sent]
-                if leaked:
-                    failures.append(f"{role} {case.method} {case.formatted_path} leaked {leaked}")
-
-        for strategy in strategies:
-            run(strategy=strategy)
+        ):
+            _explore(base_url, role, clients[role].token, strategy, world.canaries.all(), failures)
     assert failures == [], "\n".join(failures[:20])
