@@ -17,6 +17,7 @@ def blueprints() -> list[Blueprint]:
     from mspweb.sync_history.views import bp as syncs_bp
     from mspweb.tags.views import bp as tags_bp
     from mspweb.users.views import bp as users_bp
+    from mspweb.webhooks.views import bp as webhooks_bp  # issue 13: webhooks
 
     return [
         licenses_bp,
@@ -27,6 +28,7 @@ def blueprints() -> list[Blueprint]:
         syncs_bp,
         users_bp,
         audit_bp,
+        webhooks_bp,
         tokens_bp,
         api_bp,
     ]

@@ -29,6 +29,7 @@ MENU = [
     ("Tags", "tags.index", "staff"),
     ("Users", "users.index", "admin"),
     ("Audit log", "audit.index", "admin"),
+    ("Webhooks", "webhooks.index", "admin"),
     ("API tokens", "tokens.index", "all"),
 ]
 

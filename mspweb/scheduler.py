@@ -14,6 +14,7 @@ from rq.cron import CronScheduler
 
 from mspweb import create_app
 from mspweb.sync.jobs import schedule_daily_syncs
+from mspweb.webhooks.jobs import retry_due_deliveries
 
 DEFAULT_INTERVAL = 300
 """Seconds between two passes of the daily-sync check."""
@@ -28,6 +29,13 @@ def build_scheduler(app, interval: int = DEFAULT_INTERVAL, name: str = "") -> Cr
         interval=interval,
         job_timeout=600,
         result_ttl=3600,
+    )
+    scheduler.register(  # issue 13: webhook retries whose backoff is over
+        retry_due_deliveries,
+        queue_name=app.config["RQ_QUEUE"],
+        interval=60,
+        job_timeout=300,
+        result_ttl=600,
     )
     return scheduler
 

@@ -86,6 +86,13 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("tokens.create", "POST"): (302, 422, 422, 422, 422),
     ("tokens.revoke", "POST"): (302, 404, 404, 404, 404),
     ("tokens.reference", "GET"): (302, 200, 200, 200, 200),
+    # Webhooks (issue 13): administrators only; endpoint 1 does not exist here (404).
+    ("webhooks.index", "GET"): (302, 200, 403, 404, 404),
+    ("webhooks.create", "POST"): (302, 422, 403, 404, 404),
+    ("webhooks.show", "GET"): (302, 404, 403, 404, 404),
+    ("webhooks.toggle", "POST"): (302, 404, 403, 404, 404),
+    ("webhooks.test", "POST"): (302, 404, 403, 404, 404),
+    ("webhooks.redeliver", "POST"): (302, 404, 403, 404, 404),
     # The JSON API takes tokens only: a browser session is 401 (tests/test_api_matrix.py covers
     # every API route with a token of each role). The OpenAPI document is public.
     **{(endpoint, method): (401,) * 5 for endpoint, method in API_ROUTES},

@@ -16,11 +16,18 @@ from mspweb.models.licenses import (
 )
 from mspweb.models.sync import SyncRun, SyncStatus, SyncTrigger
 from mspweb.models.users import Role, User
+from mspweb.models.webhooks import (
+    AlertDigest,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEventState,
+)
 
 __all__ = [
     "Account",
     "AccountKind",
     "AccountState",
+    "AlertDigest",
     "ApiToken",
     "AuditEntry",
     "ChangeKind",
@@ -41,4 +48,7 @@ __all__ = [
     "SyncTrigger",
     "Tag",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEventState",
 ]

@@ -53,6 +53,7 @@ from mspweb.sync.engine import (
 from mspweb.sync.fetch import Fetcher, SyncFailure
 from mspweb.sync.heartbeat import Heartbeat, is_alive
 from mspweb.sync.progress import Progress, describe
+from mspweb.webhooks.dispatch import after_sync_committed, after_sync_failed  # issue 13
 
 log = logging.getLogger(__name__)
 
@@ -254,6 +255,7 @@ def fail_run(run_id: int, account_id: int, message: str, credentials_invalid: bo
             values["credentials_valid"] = False
         connection.execute(update(accounts_t).where(accounts_t.c.id == account_id).values(**values))
         audit_outcome(connection, run_id, account_id, "failed", {"error": message})
+    after_sync_failed(run_id)  # webhooks (issue 13): the run is failed and committed
     return True
 
 
@@ -382,6 +384,8 @@ def _run_claimed(account_id: int, run_id: int, job) -> dict:
             )
             finish_run(connection, run_id, account_id, counts, now, root_company_id)
             audit_outcome(connection, run_id, account_id, "ok", counts.as_dict())
+        # Webhooks (issue 13): the apply transaction committed; queue the run's events (a job).
+        after_sync_committed(run_id)
         apply_seconds = time.perf_counter() - fetch_started - fetch_seconds
         log.info(
             "sync run %s of account %s: fetched in %.2f s, applied in %.2f s: %s",
