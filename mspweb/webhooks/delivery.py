@@ -58,7 +58,7 @@ def _claim(delivery_id: int) -> bool:
         .values(next_attempt_at=now + LEASE)
     )
     db.session.commit()
-    return result.rowcount == 1
+    return getattr(result, "rowcount", 0) == 1
 
 
 def deliver(delivery_id: int) -> str:
@@ -66,6 +66,8 @@ def deliver(delivery_id: int) -> str:
     if not _claim(delivery_id):
         return "skipped"
     delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None:
+        return "skipped"
     endpoint = delivery.endpoint
     now = utcnow()
     code, error = None, None
@@ -120,7 +122,7 @@ def enqueue_deliveries(ids: list[int]) -> None:
     """Queue one delivery job per delivery (one Redis round trip); the sweep retries on loss."""
     if not ids:
         return
-    queue = current_app.sync_queue
+    queue = current_app.sync_queue  # type: ignore[attr-defined]
     try:
         queue.enqueue_many(
             [

@@ -101,7 +101,8 @@ def _queue(function: str, *args: Any) -> None:
     if not _any_endpoint():
         return
     try:
-        current_app.sync_queue.enqueue(function, *args, result_ttl=3600, failure_ttl=86400)
+        queue = current_app.sync_queue  # type: ignore[attr-defined]
+        queue.enqueue(function, *args, result_ttl=3600, failure_ttl=86400)
     except RedisError:
         log.warning("webhook events job %s%s could not be queued", function, args)
 

@@ -62,7 +62,8 @@ def check_destination(url: str) -> None:
     """Check the URL and every address its host resolves to (at delivery time)."""
     host, port, listed = check_url(url)
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        addresses = {str(info[4][0]) for info in found}
     except OSError as error:
         raise UnsafeUrl(f"The host {host} cannot be resolved ({error}).") from None
     if listed:
