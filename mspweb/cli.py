@@ -13,6 +13,7 @@ GROUPS = [
     "mspweb.licenses.cli:licenses_cli",
     "mspweb.sandbox.cli:sandbox_cli",
     "mspweb.api.cli:tokens_cli",  # issue 13: API tokens
+    "mspweb.alerts.cli:alerts_cli",  # issue 13: alert digests
 ]
 
 

@@ -8,6 +8,7 @@ from flask import Blueprint
 def blueprints() -> list[Blueprint]:
     """Every feature blueprint of the console, in menu order."""
     from mspweb.accounts.views import bp as accounts_bp
+    from mspweb.alerts.views import bp as alerts_bp  # issue 13: alerts
     from mspweb.api.routes import bp as api_bp  # issue 13: the JSON API
     from mspweb.api.token_views import bp as tokens_bp  # issue 13: API tokens page
     from mspweb.auditlog.views import bp as audit_bp
@@ -28,6 +29,7 @@ def blueprints() -> list[Blueprint]:
         syncs_bp,
         users_bp,
         audit_bp,
+        alerts_bp,
         webhooks_bp,
         tokens_bp,
         api_bp,

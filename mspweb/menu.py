@@ -21,6 +21,7 @@ class MenuItem:
 #: (label, endpoint, who sees it: "all", "staff" (admins and operators), "admin").
 MENU = [
     ("Dashboard", "main.dashboard", "all"),
+    ("Alerts", "alerts.index", "all"),
     ("License Management", "licenses.index", "all"),
     ("Managed Customers", "customers.index", "staff"),
     ("Computers", "computers.index", "staff"),

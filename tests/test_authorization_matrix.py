@@ -86,6 +86,9 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("tokens.create", "POST"): (302, 422, 422, 422, 422),
     ("tokens.revoke", "POST"): (302, 404, 404, 404, 404),
     ("tokens.reference", "GET"): (302, 200, 200, 200, 200),
+    # Alerts (issue 13): everyone, within their scope; the forged form names no frequency.
+    ("alerts.index", "GET"): (302, 200, 200, 200, 200),
+    ("alerts.digest", "POST"): (302, 400, 400, 400, 400),
     # Webhooks (issue 13): administrators only; endpoint 1 does not exist here (404).
     ("webhooks.index", "GET"): (302, 200, 403, 404, 404),
     ("webhooks.create", "POST"): (302, 422, 403, 404, 404),
