@@ -257,3 +257,20 @@ def test_sync_failed_and_setup_completed_are_delivered(app, import_demo, sandbox
     run_worker(app)
     assert receiver.events()[-1] == "customer.setup_completed"
     assert db.session.scalar(select(func.count(WebhookDelivery.id))) == 2
+
+
+def test_the_readme_signature_check_accepts_a_real_delivery_and_refuses_a_forgery(app, receiver):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    code = re.search(r"```python\n(import base64, hashlib, hmac.*?)```", readme, re.S).group(1)
+    namespace: dict = {}
+    exec(code, namespace)  # noqa: S102  (the README's own snippet, tested as written)
+    endpoint = _endpoint(receiver.url)
+    [delivery_id] = emit([("sync.failed", {"run_id": 7})], [endpoint])
+    assert deliver(delivery_id) == "succeeded"
+    got = receiver.requests[0]
+    secret = decrypt_secret(endpoint.secret_encrypted)
+    assert namespace["verify"](secret, got.headers, got.body)
+    assert not namespace["verify"](secret, got.headers, got.body.replace(b"7", b"8"))
+    assert not namespace["verify"](new_secret(), got.headers, got.body)

@@ -10,7 +10,7 @@ from flask import url_for
 from flask_login import current_user
 
 from mspweb.api.blueprint import bp
-from mspweb.api.paging import check_id, page_info, require_admin, require_staff
+from mspweb.api.paging import check_id, ok, page_info, require_admin, require_staff
 from mspweb.api.problems import problem
 from mspweb.api.schemas import AccountList, AccountOut, SyncQuery, SyncRunList, SyncRunOut
 from mspweb.api.spec import responses, spec
@@ -121,7 +121,7 @@ def start_sync(account_id: int):
     if account is None:
         raise problem(404, "not-found", "There is no such account.")
     run = _request_sync(account, current_user._get_current_object())
-    return run_out(run), 202, {"Location": url_for("api.show_sync", run_id=run.id)}
+    return ok(run_out(run), 202, {"Location": url_for("api.show_sync", run_id=run.id)})
 
 
 @bp.get("/syncs")
@@ -132,10 +132,12 @@ def list_syncs(query: SyncQuery):
     if query.account is not None:
         current_scope().require_account(query.account)
     page = _history(HistoryFilters(account=query.account, status=query.status), query)
-    return {
-        "items": [run_out(run) for run in page.items],
-        **page_info(page, query.model_dump(exclude_defaults=True)),
-    }
+    return ok(
+        {
+            "items": [run_out(run) for run in page.items],
+            **page_info(page, query.model_dump(exclude_defaults=True)),
+        }
+    )
 
 
 def _history(filters: HistoryFilters, query: SyncQuery):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from mspweb.api.blueprint import bp
-from mspweb.api.paging import page_info, require_admin
+from mspweb.api.paging import ok, page_info, require_admin
 from mspweb.api.schemas import AuditList, AuditQuery
 from mspweb.api.spec import responses, spec
 from mspweb.models import AuditEntry
@@ -33,4 +33,4 @@ def list_audit(query: AuditQuery):
         }
         for entry in page.items
     ]
-    return {"items": items, **page_info(page, query.model_dump(exclude_defaults=True))}
+    return ok({"items": items, **page_info(page, query.model_dump(exclude_defaults=True))})

@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
 from mspweb.api.blueprint import bp
-from mspweb.api.paging import page_info, require_staff
+from mspweb.api.paging import ok, page_info, require_staff
 from mspweb.api.problems import problem
 from mspweb.api.schemas import CompanyDetail, CompanyList, CompanyQuery, Strict
 from mspweb.api.spec import responses, spec
@@ -91,7 +91,7 @@ def list_companies(query: CompanyQuery):
         )
     page = paginate(statement, query.page, query.per_page, scalars=False)
     items = [company_out(company, parent_id) for company, parent_id in page.items]
-    return {"items": items, **page_info(page, query.model_dump(exclude_defaults=True))}
+    return ok({"items": items, **page_info(page, query.model_dump(exclude_defaults=True))})
 
 
 @bp.get("/companies/<portal_id>")

@@ -17,7 +17,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 
 from mspweb.api.blueprint import bp
-from mspweb.api.paging import page_info
+from mspweb.api.paging import ok, page_info
 from mspweb.api.problems import problem
 from mspweb.api.schemas import (
     LicenseDetail,
@@ -118,14 +118,14 @@ def list_licenses(query: LicenseQuery):
         }
         for row in page.rows
     ]
-    return {"items": items, **page_info(page, query.model_dump(exclude_defaults=True))}
+    return ok({"items": items, **page_info(page, query.model_dump(exclude_defaults=True))})
 
 
 @bp.get("/licenses/<key>")
 @spec.validate(resp=responses(200, LicenseDetail), tags=["licenses"])
 def show_license(key: str):
     """One license with its pools (units and License User per pool) and its tags."""
-    return license_detail(visible_license_by_key(key))
+    return ok(license_detail(visible_license_by_key(key)))
 
 
 def license_detail(license: License) -> dict:
@@ -228,7 +228,7 @@ def list_tags(query: TagQuery):
     """The tags the token's user sees, with how many of their licenses carry each."""
     page = tag_page(current_scope(), (query.q or "").strip(), query.page, query.per_page)
     items = [{"name": row.name, "licenses": int(row.licenses or 0)} for row in page.items]
-    return {"items": items, **page_info(page, query.model_dump(exclude_defaults=True))}
+    return ok({"items": items, **page_info(page, query.model_dump(exclude_defaults=True))})
 
 
 @bp.post("/tags/rename")
