@@ -32,7 +32,7 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("id", name="pk_api_token"),
         sa.UniqueConstraint("token_hash", name="uq_api_token_token_hash"),
-        sa.UniqueConstraint("user_id", "name", name="uq_api_token_user_id"),
+        sa.UniqueConstraint("user_id", "name", name="uq_api_token_user_id_name"),
     )
     with op.batch_alter_table("api_token") as batch:
         batch.create_index("ix_api_token_user_id", ["user_id"])
@@ -89,7 +89,7 @@ def upgrade():
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_webhook_event_state"),
-        sa.UniqueConstraint("scope", "subject", name="uq_webhook_event_state_scope"),
+        sa.UniqueConstraint("scope", "subject", name="uq_webhook_event_state_scope_subject"),
     )
     with op.batch_alter_table("webhook_event_state") as batch:
         batch.create_index("ix_webhook_event_state_account_id", ["account_id"])
