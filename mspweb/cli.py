@@ -6,8 +6,10 @@ from flask import Flask
 
 
 def register_cli(app: Flask) -> None:
-    """Register every command group (users, accounts, licenses, tags, sandbox)."""
+    """Register every command group (users, accounts, licenses, tags, sandbox, tokens, alerts)."""
     from mspweb.accounts.cli import accounts_cli
+    from mspweb.alerts.cli import alerts_cli
+    from mspweb.api.cli import tokens_cli
     from mspweb.licenses.cli import licenses_cli
     from mspweb.sandbox.cli import sandbox_cli
     from mspweb.tags.cli import tags_cli
@@ -18,3 +20,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(licenses_cli)
     app.cli.add_command(tags_cli)
     app.cli.add_command(sandbox_cli)
+    app.cli.add_command(tokens_cli)  # issue 13: API tokens
+    app.cli.add_command(alerts_cli)  # issue 13: alert digests

@@ -9,6 +9,9 @@ def blueprints() -> list[Blueprint]:
     """Every feature blueprint of the console, in menu order."""
     from mspweb.account.views import bp as account_bp  # issue 15
     from mspweb.accounts.views import bp as accounts_bp
+    from mspweb.alerts.views import bp as alerts_bp  # issue 13: alerts
+    from mspweb.api.routes import bp as api_bp  # issue 13: the JSON API
+    from mspweb.api.token_views import bp as tokens_bp  # issue 13: API tokens page
     from mspweb.auditlog.views import bp as audit_bp
     from mspweb.changelog.views import bp as changes_bp
     from mspweb.computers.views import bp as computers_bp
@@ -19,6 +22,7 @@ def blueprints() -> list[Blueprint]:
     from mspweb.tags.drift_views import bp as drift_bp
     from mspweb.tags.views import bp as tags_bp
     from mspweb.users.views import bp as users_bp
+    from mspweb.webhooks.views import bp as webhooks_bp  # issue 13: webhooks
 
     return [
         licenses_bp,
@@ -33,4 +37,8 @@ def blueprints() -> list[Blueprint]:
         audit_bp,
         security_bp,  # issue 15
         account_bp,  # issue 15
+        alerts_bp,
+        webhooks_bp,
+        tokens_bp,
+        api_bp,
     ]

@@ -21,6 +21,7 @@ class MenuItem:
 #: (label, endpoint, who sees it: "all", "staff" (admins and operators), "admin").
 MENU = [
     ("Dashboard", "main.dashboard", "all"),
+    ("Alerts", "alerts.index", "all"),
     ("License Management", "licenses.index", "all"),
     ("Managed Customers", "customers.index", "staff"),
     ("Computers", "computers.index", "staff"),
@@ -33,6 +34,8 @@ MENU = [
     ("Audit log", "audit.index", "admin"),
     ("Security", "security.index", "admin"),  # issue 15
     ("Your sessions", "account.sessions", "all"),  # issue 15
+    ("Webhooks", "webhooks.index", "admin"),
+    ("API tokens", "tokens.index", "all"),
 ]
 
 

@@ -15,6 +15,7 @@ from rq.cron import CronScheduler
 from mspweb import create_app
 from mspweb.changelog.retention import prune_change_log
 from mspweb.sync.jobs import schedule_daily_syncs
+from mspweb.webhooks.jobs import retry_due_deliveries
 
 DEFAULT_INTERVAL = 300
 """Seconds between two passes of the daily-sync check."""
@@ -32,6 +33,13 @@ def build_scheduler(app, interval: int = DEFAULT_INTERVAL, name: str = "") -> Cr
     )
     # the change log's retention (issue 11): once a day, in small batches
     scheduler.register(prune_change_log, queue_name=app.config["RQ_QUEUE"], cron="40 3 * * *")
+    scheduler.register(  # issue 13: webhook retries whose backoff is over
+        retry_due_deliveries,
+        queue_name=app.config["RQ_QUEUE"],
+        interval=60,
+        job_timeout=300,
+        result_ttl=600,
+    )
     return scheduler
 
 

@@ -57,6 +57,10 @@ def _load_user(user_id: str):
 
 def _http_error(error: HTTPException):
     """Error pages as full pages, or as fragments for htmx requests."""
+    if request.path.startswith("/api/v1/"):  # the JSON API answers problem+json (issue 13)
+        from mspweb.api.problems import problem_response
+
+        return problem_response(error)
     code = error.code or 500
     template = "errors/_error.html" if htmx and not htmx.boosted else "errors/page.html"
     return Response(

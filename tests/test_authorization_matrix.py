@@ -17,6 +17,15 @@ from __future__ import annotations
 
 import pytest
 
+from tests.api_matrix import (
+    API_EXPECTED,
+    API_LAST,
+    API_ROUTES,
+    api_body,
+    api_values,
+    token_clients,
+)
+from tests.api_matrix import ROLES as API_ROLES
 from tests.page_helpers import HX
 from tests.scoping_world import build_scoping_world
 from tests.url_map import routes
@@ -102,6 +111,26 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("drift.index", "GET"): (302, 200, 200, 404, 404),
     ("drift.fix", "POST"): (302, 302, 404, 404, 404),
     ("drift.undo", "POST"): (302, 404, 404, 404, 404),
+    # API tokens page (issue 13): everyone signed in, for their own tokens; token 1 is nobody's
+    # here, so revoking it is 404. The forged form has no name: 422.
+    ("tokens.index", "GET"): (302, 200, 200, 200, 200),
+    ("tokens.create", "POST"): (302, 422, 422, 422, 422),
+    ("tokens.revoke", "POST"): (302, 404, 404, 404, 404),
+    ("tokens.reference", "GET"): (302, 200, 200, 200, 200),
+    # Alerts (issue 13): everyone, within their scope; the forged form names no frequency.
+    ("alerts.index", "GET"): (302, 200, 200, 200, 200),
+    ("alerts.digest", "POST"): (302, 400, 400, 400, 400),
+    # Webhooks (issue 13): administrators only; endpoint 1 does not exist here (404).
+    ("webhooks.index", "GET"): (302, 200, 403, 404, 404),
+    ("webhooks.create", "POST"): (302, 422, 403, 404, 404),
+    ("webhooks.show", "GET"): (302, 404, 403, 404, 404),
+    ("webhooks.toggle", "POST"): (302, 404, 403, 404, 404),
+    ("webhooks.test", "POST"): (302, 404, 403, 404, 404),
+    ("webhooks.redeliver", "POST"): (302, 404, 403, 404, 404),
+    # The JSON API takes tokens only: a browser session is 401 (tests/test_api_matrix.py covers
+    # every API route with a token of each role). The OpenAPI document is public.
+    **{(endpoint, method): (401,) * 5 for endpoint, method in API_ROUTES},
+    ("api.openapi", "GET"): (200, 200, 200, 200, 200),
 }
 
 #: Fragment-only routes: a plain request is redirected to the page, an htmx one gets 200.
@@ -196,3 +225,42 @@ def test_r12_forged_ids_in_query_parameters_are_404(app, world):
     assert operator.get(f"/syncs?account={tailspin['account_id']}").status_code == 404
     assert operator.get(f"/syncs?account={nordics['account_id']}").status_code == 200
     assert customer_a.get(f"/licenses?account={nordics['account_id']}").status_code == 200
+
+
+# -- the JSON API with tokens (issue 13) ------------------------------------------------------
+def test_r12_api_every_route_is_classified(app):
+    found = {(r.endpoint, r.method) for r in routes(app, {}) if r.endpoint.startswith("api.")}
+    assert found == set(API_EXPECTED), "classify the API routes in tests/api_matrix.py"
+
+
+def test_r12_api_matrix_every_route_every_role_with_tokens(app, world):
+    values = api_values(world.customer_n)
+    clients = token_clients(
+        app,
+        {
+            "admin": "admin@scope.example",
+            "operator": "operator@scope.example",
+            "a": "customer-a@scope.example",
+            "b": "customer-n@scope.example",
+        },
+    )
+    every = sorted(
+        (r for r in routes(app, values) if r.endpoint.startswith("api.")),
+        key=lambda r: (
+            API_LAST.index((r.endpoint, r.method)) if (r.endpoint, r.method) in API_LAST else -1,
+            r.rule,
+        ),
+    )
+    mismatches = []
+    for route in every:
+        for role in ("anonymous", "a", "operator", "b", "admin"):  # the administrator last
+            expected = API_EXPECTED[(route.endpoint, route.method)][API_ROLES.index(role)]
+            response = clients[role].open(
+                route.url, route.method, json=api_body(route.endpoint, values)
+            )
+            if response.status_code != expected:
+                mismatches.append((role, route.method, route.url, expected, response.status_code))
+            if response.status_code >= 400:
+                assert response.mimetype == "application/problem+json", route.url
+                assert response.get_json()["type"].startswith("urn:mspweb:problem:")
+    assert mismatches == [], "\n".join(map(str, mismatches))

@@ -15,6 +15,7 @@ from urllib.parse import unquote_plus, urlencode
 
 import pytest
 
+from tests.api_matrix import api_body, api_values, token_clients
 from tests.page_helpers import HX
 from tests.scoping_world import build_scoping_world
 from tests.url_map import routes
@@ -139,6 +140,11 @@ def test_r12_forged_posts_never_answer_with_another_customers_canaries(app, worl
             continue
         if route.endpoint.startswith(("account.", "auth.")):
             continue  # one's own sessions and second factor: no ids to forge (issue 15)
+        if route.endpoint.startswith("api.") or route.endpoint in (
+            "tokens.create",
+            "alerts.digest",
+        ):
+            continue  # the API is token-only (below); own tokens and settings name no one's
         for headers in ({}, HX):
             response = client.post(route.url, data=form, headers=headers)
             assert response.status_code in (403, 404), (route.url, response.status_code)
@@ -146,3 +152,67 @@ def test_r12_forged_posts_never_answer_with_another_customers_canaries(app, worl
     assert leaks == []
     # and nothing changed for Tailspin: its canary license has no "probe" tag
     assert "probe" not in world.clients["t"].get("/licenses/export.csv").text
+
+
+# -- the JSON API with tokens (issue 13) ------------------------------------------------------
+API_LISTINGS = (
+    "/api/v1/licenses",
+    "/api/v1/tags",
+    "/api/v1/companies",
+    "/api/v1/syncs",
+    "/api/v1/accounts",
+    "/api/v1/audit",
+)
+
+
+def _api_probes(world) -> list[dict[str, object]]:
+    tailspin = api_values(world.customer_t)
+    return [
+        {"company": tailspin["portal_id"]},
+        {"account": tailspin["account_id"]},
+        {"q": "Kestrel"},
+        {"q": "ailspi"},
+        {"q": world.canaries.license_key[:5]},
+        {"tag": world.canaries.company},
+        {"product": "KSTRL"},
+        {"status": "overused", "sort": "user", "dir": "desc"},
+        {"per_page": 200, "sort": "pool"},
+    ]
+
+
+@pytest.mark.parametrize("role", ["a", "operator"])
+def test_r12_api_never_shows_another_customers_canaries(app, world, role):
+    """Every API GET route with Tailspin's ids and with one's own, every listing with forged
+    and searching parameters, every write naming Tailspin's things: no canary comes back."""
+    email = {"a": "customer-a@scope.example", "operator": "operator@scope.example"}[role]
+    client = token_clients(app, {role: email})[role]
+    own, forged = api_values(world.customer_a), api_values(world.customer_t)
+    leaks = []
+    for values in (forged, own):
+        for route in routes(app, values):
+            if not route.endpoint.startswith("api.") or route.endpoint == "api.openapi":
+                continue
+            body = api_body(route.endpoint, values)
+            if route.method != "GET" and values is own:
+                continue  # own writes are the matrix's business; here only forged ones
+            response = client.open(route.url, route.method, json=body)
+            assert response.status_code < 500, route.url
+            if route.method != "GET":
+                assert response.status_code in (403, 404), (route.url, response.status_code)
+            leaks += [(route.url, canary) for canary in _leaks(world, response, route.url)]
+    for path in API_LISTINGS:
+        for query in _api_probes(world):
+            url = f"{path}?{urlencode(query)}"
+            response = client.get(url)
+            assert response.status_code < 500, url
+            leaks += [(url, canary) for canary in _leaks(world, response, url)]
+    assert leaks == []
+    assert "matrix probe" not in world.clients["t"].get("/licenses/export.csv").text
+
+
+def test_r12_api_canaries_are_visible_to_their_own_customer(app, world):
+    """The control: Tailspin's own token sees its canaries through the API."""
+    client = token_clients(app, {"t": "customer-t@scope.example"})["t"]
+    text = client.get("/api/v1/licenses").get_data(as_text=True)
+    for canary in world.canaries.all():
+        assert canary in text, canary

@@ -102,6 +102,9 @@ def test_every_state_changing_route_refuses_a_request_without_csrf_token(app, ad
         if route.method not in STATE_CHANGING:
             continue
         response = admin_client.open(route.url, method=route.method, data={}, csrf=False)
+        if route.endpoint.startswith("api."):  # token-only, no cookie auth: nothing to forge
+            assert response.status_code == 401, (route, response.status_code)
+            continue
         assert response.status_code == 400, (route, response.status_code)
         assert "security token" in response.text, route
         checked.append(route.endpoint)

@@ -2,7 +2,7 @@
 a partial index on change_record's renames (company_id) for the Tag drift view
 
 Revision ID: c0ffee000011
-Revises: c0ffee000001
+Revises: c0ffee000015
 Create Date: 2026-12-01 11:40:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c0ffee000011"
-down_revision = "c0ffee000001"
+down_revision = "c0ffee000015"
 branch_labels = None
 depends_on = None
 

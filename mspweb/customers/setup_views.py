@@ -34,6 +34,7 @@ from mspweb.customers.setup import (
 from mspweb.extensions import db
 from mspweb.htmx_utils import render
 from mspweb.models import User
+from mspweb.webhooks.dispatch import after_setup_completed  # issue 13
 
 
 def setup(company_id: int) -> ResponseReturnValue:
@@ -65,6 +66,7 @@ def setup(company_id: int) -> ResponseReturnValue:
             _user(),
         )
         db.session.commit()
+        after_setup_completed(company_id)  # webhooks (issue 13): queued after the commit
     except SetupRefused as refusal:
         db.session.rollback()
         abort(409, description=refusal.message)

@@ -16,9 +16,13 @@ bp = Blueprint("main", __name__)
 @login_required
 def dashboard():
     """The signed-in user's start page."""
+    from mspweb.alerts.queries import alerts_for  # issue 13: the Alerts panel
     from mspweb.main.queries import dashboard_summary
+    from mspweb.scope import current_scope
 
-    return render_template("main/dashboard.html", summary=dashboard_summary())
+    return render_template(
+        "main/dashboard.html", summary=dashboard_summary(), alerts=alerts_for(current_scope())
+    )
 
 
 @bp.get("/healthz")

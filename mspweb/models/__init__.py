@@ -1,6 +1,7 @@
 """The data model, one module per aggregate. Import models from here."""
 
 from mspweb.models.accounts import Account, AccountKind, AccountState
+from mspweb.models.api_tokens import ApiToken
 from mspweb.models.audit import AuditEntry
 from mspweb.models.changes import ChangeKind, ChangeRecord
 from mspweb.models.companies import Company, CustomerStatus, EntityType, SetupState
@@ -16,11 +17,19 @@ from mspweb.models.licenses import (
 from mspweb.models.sync import SyncRun, SyncStatus, SyncTrigger
 from mspweb.models.twofactor import RecoveryCode, SecurityPolicy, TwoFactor  # issue 15
 from mspweb.models.users import Role, User
+from mspweb.models.webhooks import (
+    AlertDigest,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEventState,
+)
 
 __all__ = [
     "Account",
     "AccountKind",
     "AccountState",
+    "AlertDigest",
+    "ApiToken",
     "AuditEntry",
     "ChangeKind",
     "ChangeRecord",
@@ -43,4 +52,7 @@ __all__ = [
     "Tag",
     "TwoFactor",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEventState",
 ]

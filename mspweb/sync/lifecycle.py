@@ -142,6 +142,9 @@ def fail_run(run_id: int, account_id: int, message: str, credentials_invalid: bo
             values["credentials_valid"] = False
         connection.execute(update(accounts_t).where(accounts_t.c.id == account_id).values(**values))
         audit_outcome(connection, run_id, account_id, "failed", {"error": message})
+    from mspweb.webhooks.dispatch import after_sync_failed  # its sync.failed event (issue 13)
+
+    after_sync_failed(run_id)
     return True
 
 

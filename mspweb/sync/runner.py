@@ -198,10 +198,14 @@ def apply_in_transaction(
 
 
 def after_commit(target: AccountToSync, counts: SyncCounts) -> None:
-    """What happens once a run's data is committed (and only then): nothing yet.
+    """What happens once a run's data is committed (and only then): its webhook events are
+    queued (issue 13), never built inside the sync's transaction.
 
     The place for work that must never see rolled-back data: events, webhooks, mail.
     """
+    from mspweb.webhooks.dispatch import after_sync_committed
+
+    after_sync_committed(target.run_id)
 
 
 def stream_writes(setting: object, dialect: str) -> bool:

@@ -1,0 +1,1 @@
+"""Alerts: what needs attention in the user's scope (dashboard panel, page, e-mail digest)."""

@@ -1,0 +1,13 @@
+"""The API blueprint with every resource module's views registered on it."""
+
+from __future__ import annotations
+
+from mspweb.api import (  # noqa: F401  (each module adds its views to `bp`)
+    views_accounts,
+    views_audit,
+    views_companies,
+    views_licenses,
+)
+from mspweb.api.blueprint import bp
+
+__all__ = ["bp"]

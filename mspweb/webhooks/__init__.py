@@ -1,0 +1,1 @@
+"""Outgoing webhooks: endpoints, events (built after the sync committed), signed deliveries."""
