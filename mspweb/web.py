@@ -31,6 +31,9 @@ def register_web(app: Flask) -> None:
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
     login_manager.user_loader(_load_user)
+    from mspweb.auth.expiry import unauthorized  # issue 14: htmx gets 401 + HX-Redirect
+
+    login_manager.unauthorized_handler(unauthorized)
     register_filters(app)
     register_menu(app)
     app.register_error_handler(HTTPException, _http_error)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 
-from flask import Response, current_app, flash, redirect, request, session, url_for
+from flask import Response, current_app, request, session
 from flask_login import current_user, logout_user
 
-from mspweb.extensions import htmx
+from mspweb.auth.expiry import login_redirect
 
 SESSION_KEY = "last_active"
 
@@ -24,16 +24,9 @@ def end_idle_customer_sessions() -> Response | None:
     if last_active is not None and now - float(last_active) > limit:
         logout_user()
         session.pop(SESSION_KEY, None)
-        flash(
+        return login_redirect(
             f"You were signed out after {current_app.config['CUSTOMER_SESSION_MINUTES']} "
             "minutes without activity. Please sign in again.",
-            "info",
         )
-        login_url = url_for("auth.login")
-        if htmx:
-            response = Response(status=204)
-            response.headers["HX-Redirect"] = login_url
-            return response
-        return redirect(login_url)
     session[SESSION_KEY] = now
     return None
