@@ -157,6 +157,8 @@
     var target = event.detail.target && document.body.contains(event.detail.target) ? event.detail.target : root;
     openDialogs(root);
     announceIn(root);
+    var config = event.detail.requestConfig;
+    if (config && config.triggeringEvent && config.triggeringEvent.type === "licenses-refresh") { return; }
     if (event.detail.requestConfig && event.detail.requestConfig.elt &&
         event.detail.requestConfig.elt.hasAttribute &&
         event.detail.requestConfig.elt.hasAttribute("data-keep-focus")) { return; }

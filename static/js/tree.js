@@ -127,6 +127,7 @@
     });
   }
 
+  window.mspTree = { setExpanded: setExpanded };
   document.addEventListener("DOMContentLoaded", initTrees);
   document.addEventListener("htmx:afterSettle", initTrees);
 })();

@@ -16,6 +16,7 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practi
 RUN_AXE = """
 async (tags) => {
   const result = await axe.run(document, {runOnly: {type: "tag", values: tags},
+                                          rules: {"target-size": {enabled: true}},
                                           resultTypes: ["violations"]});
   return result.violations.map((v) => ({
     id: v.id, impact: v.impact, help: v.help,
