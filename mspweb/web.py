@@ -40,6 +40,9 @@ def register_web(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.before_request(_refuse_nul_characters)
     app.after_request(_security_headers)
+    from mspweb.delivery import register_delivery  # issue 14: compression, hashed static
+
+    register_delivery(app)
 
 
 def _feature_blueprints() -> list:
