@@ -150,20 +150,34 @@
     }
   });
 
+  // One swap can settle several elements (the target and out-of-band parts): collect them and
+  // handle focus once, after all of them, with the largest one as "the new content".
+  var settled = [];
+  function afterSwaps() {
+    var roots = settled.filter(function (root) { return document.body.contains(root); });
+    settled = [];
+    if (!roots.length) { return; }
+    roots.sort(function (a, b) { return b.getElementsByTagName("*").length - a.getElementsByTagName("*").length; });
+    var main = roots[0];
+    var marked = null;
+    roots.forEach(function (root) {
+      if (!marked) { marked = root.matches("[data-focus]") ? root : root.querySelector("[data-focus]"); }
+    });
+    if (main.closest("dialog[open]") && !marked) { lastRequest = null; return; }
+    manageFocus(marked || main, main);
+  }
+
   document.addEventListener("htmx:afterSettle", function (event) {
     // fired on each new element of the swap (the old target may be gone: outerHTML)
     var root = event.target;
     if (!root || !root.querySelector || !document.body.contains(root)) { return; }
-    var target = event.detail.target && document.body.contains(event.detail.target) ? event.detail.target : root;
     openDialogs(root);
     announceIn(root);
     var config = event.detail.requestConfig;
     if (config && config.triggeringEvent && config.triggeringEvent.type === "licenses-refresh") { return; }
-    if (event.detail.requestConfig && event.detail.requestConfig.elt &&
-        event.detail.requestConfig.elt.hasAttribute &&
-        event.detail.requestConfig.elt.hasAttribute("data-keep-focus")) { return; }
-    if (root.closest && root.closest("dialog[open]") && !root.querySelector("[data-focus]")) { return; }
-    manageFocus(root, target);
+    if (config && config.elt && config.elt.hasAttribute && config.elt.hasAttribute("data-keep-focus")) { return; }
+    if (!settled.length) { window.setTimeout(afterSwaps, 0); }
+    settled.push(root);
   });
 
   document.addEventListener("DOMContentLoaded", function () {
