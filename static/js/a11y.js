@@ -194,3 +194,23 @@ document.addEventListener("keydown", function (event) {
   var button = input.parentNode.querySelector("button");
   if (button) { button.click(); }
 });
+
+// Tab wraps around inside an open modal dialog (the page behind is inert, but without this the
+// focus would leave for the browser's own toolbar after the last control).
+document.addEventListener("keydown", function (event) {
+  "use strict";
+  if (event.key !== "Tab") { return; }
+  var dialog = document.querySelector("dialog[data-modal][open]");
+  if (!dialog) { return; }
+  var controls = Array.prototype.filter.call(
+    dialog.querySelectorAll("a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), select, textarea, [tabindex]:not([tabindex='-1'])"),
+    function (item) { return item.offsetParent !== null; });
+  if (!controls.length) { return; }
+  var first = controls[0], last = controls[controls.length - 1];
+  var active = document.activeElement;
+  if (event.shiftKey && (active === first || !dialog.contains(active))) {
+    event.preventDefault(); last.focus();
+  } else if (!event.shiftKey && (active === last || !dialog.contains(active))) {
+    event.preventDefault(); first.focus();
+  }
+});
