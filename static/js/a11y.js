@@ -185,15 +185,6 @@
   });
 })();
 
-// Enter in an inline tag input (License Management) sends it, like a form would.
-document.addEventListener("keydown", function (event) {
-  "use strict";
-  var input = event.target;
-  if (event.key !== "Enter" || !input.matches || !input.matches(".tag-add input[type=text]")) { return; }
-  event.preventDefault();
-  var button = input.parentNode.querySelector("button");
-  if (button) { button.click(); }
-});
 
 // Tab wraps around inside an open modal dialog (the page behind is inert, but without this the
 // focus would leave for the browser's own toolbar after the last control).
