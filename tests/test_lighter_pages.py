@@ -22,9 +22,7 @@ def test_rows_carry_no_form_or_token_and_stay_small(admin_client):
         r'<td class="tags-cell" data-tags="(/licenses/\d+/tags)" data-version="\d+"', rows[0]
     )
     assert cell, rows[0]  # the row drives the shared tag mechanism (static/js/tags.js)
-    assert fragment.count('id="pool-menu-') == len(
-        set(re.findall(r'popovertarget="(pool-menu-\d+)"', fragment))
-    )
+    assert fragment.count('id="pm-') == len(set(re.findall(r'popovertarget="(pm-\d+)"', fragment)))
 
 
 def test_the_answer_cell_names_its_controls_without_the_row(admin_client):

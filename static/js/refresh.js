@@ -32,8 +32,8 @@
   function save() {
     var box = table();
     var typed = {};
-    box.querySelectorAll(".tag-add input").forEach(function (input) {
-      if (input.value) { typed[input.getAttribute("aria-label")] = input.value; }
+    box.querySelectorAll("td[data-tags] .tag-add input").forEach(function (input) {
+      if (input.value) { typed[input.closest("td[data-tags]").getAttribute("data-tags")] = input.value; }
     });
     saved = {
       scroll: window.scrollY,
@@ -52,9 +52,9 @@
       var item = box.querySelector("input[name=license][value='" + value + "']");
       if (item) { item.checked = true; }
     });
-    Object.keys(saved.typed).forEach(function (label) {
-      box.querySelectorAll(".tag-add input").forEach(function (input) {
-        if (input.getAttribute("aria-label") === label) { input.value = saved.typed[label]; }
+    Object.keys(saved.typed).forEach(function (url) {
+      box.querySelectorAll("td[data-tags]").forEach(function (cell) {
+        if (cell.getAttribute("data-tags") === url) { cell.querySelector(".tag-add input").value = saved.typed[url]; }
       });
     });
     var scroller = box.querySelector(".table-scroll");

@@ -104,7 +104,7 @@ def test_dialogs_take_focus_trap_it_close_on_escape_and_give_it_back(page, admin
     page.goto("/accounts")
     opener = page.get_by_role("link", name="Remove pools…").first
     opener.click()
-    dialog = page.get_by_role("dialog")
+    dialog = page.get_by_role("alertdialog")
     expect(dialog).to_be_visible()
     expect(dialog.get_by_role("link", name="Cancel")).to_be_focused()  # the safe choice
     assert_accessible(page, "Accounts, remove-pools dialog open")
