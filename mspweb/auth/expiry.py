@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Response, current_app, flash, redirect, request, url_for
+from flask import Response, flash, redirect, request, url_for
 from flask_login import login_url
+from werkzeug.wrappers import Response as BaseResponse
 
-from mspweb.extensions import htmx
+from mspweb.extensions import htmx, login_manager
 
 EXPIRED_FRAGMENT = (
     '<p class="flash flash-info" role="alert">Your session has ended. '
@@ -33,7 +34,7 @@ def return_path() -> str | None:
     return target
 
 
-def login_redirect(message: str | None = None, category: str = "info") -> Response:
+def login_redirect(message: str | None = None, category: str = "info") -> BaseResponse:
     """The login page, coming back here: a redirect, or for htmx a 401 with `HX-Redirect`."""
     if message:
         flash(message, category)
@@ -47,6 +48,6 @@ def login_redirect(message: str | None = None, category: str = "info") -> Respon
     return redirect(url)
 
 
-def unauthorized() -> Response:
+def unauthorized() -> BaseResponse:
     """Flask-Login's unauthorized handler: no session (never signed in, or it expired)."""
-    return login_redirect(current_app.login_manager.login_message, "info")
+    return login_redirect(login_manager.login_message, "info")
