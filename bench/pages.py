@@ -175,7 +175,7 @@ def measure(
         for _ in range(min(requests, EXPORT_REQUESTS) if "export" in label else requests):
             started, cpu_started = time.perf_counter(), time.process_time()
             response = clients[who].get(path, headers=headers)
-            response.get_data()  # a streamed export is timed to its last byte
+            body = response.get_data()  # a streamed export is timed to its last byte
             timings.append((time.perf_counter() - started) * 1000)
             cpu.append((time.process_time() - cpu_started) * 1000)
             status = response.status_code
@@ -183,6 +183,7 @@ def measure(
         p95 = ordered[max(0, -(-95 * len(ordered) // 100) - 1)]  # nearest rank
         results.append(
             (label, timings[0], statistics.median(timings), p95, statistics.median(cpu), status)
+            + (len(body),)  # the HTML (or CSV) bytes of the answer, uncompressed
         )
     return results
 
@@ -194,10 +195,12 @@ def report(results, database: str, requests: int) -> None:
         f"\nServer time in ms, {requests} requests per variant, {database}, "
         f"load average {load:.1f} on {os.cpu_count()} CPUs"
     )
-    print(f"{'variant':42} {'cold':>8} {'median':>8} {'p95':>8} {'cpu':>7}  status")
-    for label, cold, median, p95, cpu, status in results:
+    print(f"{'variant':42} {'cold':>8} {'median':>8} {'p95':>8} {'cpu':>7} {'bytes':>10}  status")
+    for label, cold, median, p95, cpu, status, size in results:
         flag = "" if p95 < TARGET_MS or "export" in label else "  over target"
-        print(f"{label:42} {cold:8.1f} {median:8.1f} {p95:8.1f} {cpu:7.1f}  {status}{flag}")
+        print(
+            f"{label:42} {cold:8.1f} {median:8.1f} {p95:8.1f} {cpu:7.1f} {size:10,}  {status}{flag}"
+        )
 
 
 def main() -> None:

@@ -36,6 +36,9 @@ def register_web(app: Flask) -> None:
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
     login_manager.user_loader(_load_user)
+    from mspweb.auth.expiry import unauthorized  # issue 14: htmx gets 401 + HX-Redirect
+
+    login_manager.unauthorized_handler(unauthorized)
     register_filters(app)
     register_menu(app)
     app.register_error_handler(HTTPException, _http_error)
@@ -44,6 +47,9 @@ def register_web(app: Flask) -> None:
     app.after_request(_security_headers)
     app.after_request(add_vary)
     register_session_headers(app)  # issue 15: no-store, Permissions-Policy, Secure warning
+    from mspweb.delivery import register_delivery  # issue 14: compression, hashed static
+
+    register_delivery(app)
 
 
 def _load_user(user_id: str):

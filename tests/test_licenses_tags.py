@@ -36,7 +36,7 @@ def test_add_a_tag_inline_returns_the_cell_with_it(admin_client):
         headers=HX,
     )
     assert response.status_code == 200
-    assert response.text.lstrip().startswith('<td class="tags-cell">')
+    assert response.text.lstrip().startswith('<td class="tags-cell"')
     assert ">renewal Q3</span>" in response.text and "<html" not in response.text
     assert tags_of(con.id) == ["Contoso Ltd", "renewal Q3"]
     assert db.session.scalar(select(AuditEntry.action).order_by(AuditEntry.id.desc())) == "tag.add"
@@ -57,7 +57,10 @@ def test_a_refused_tag_name_comes_back_inline_with_422(admin_client, name, messa
     con = world.licenses["CON-003"]
     response = admin_client.post(f"/licenses/{con.id}/tags", data={"name": name}, headers=HX)
     assert response.status_code == 422
-    assert '<div class="field-error" role="alert"><p>' in response.text and message in response.text
+    assert 'class="field-error" role="alert"' in response.text and message in response.text
+    # the error is linked to its field, which takes focus after the swap (data-focus)
+    assert f'aria-describedby="tag-error-{con.id}"' in response.text
+    assert f'id="tag-error-{con.id}"' in response.text and "data-focus" in response.text
     assert tags_of(con.id) == ["Contoso Ltd"]
 
 

@@ -88,10 +88,29 @@ def test_big_nodes_load_their_children_lazily_and_a_selection_opens_its_path(adm
     assert "Customer 000" not in page.text
     alpha = world.companies["alpha"].id
     children = admin_client.get(f"/licenses/tree/{alpha}", headers={"HX-Request": "true"})
-    assert children.status_code == 200 and "Customer 159" in children.text
-    assert "<html" not in children.text
+    assert children.status_code == 200 and "<html" not in children.text
+    # a level renders a bounded number of nodes (LEVEL_LIMIT), then "Show more"
+    assert "Customer 048" in children.text and "Customer 049" not in children.text
+    more = re.search(r'data-tree-more="([^"]+)"', children.text).group(1)
+    rest = admin_client.get(more.replace("&amp;", "&"), headers={"HX-Request": "true"})
+    assert "Customer 049" in rest.text and "Customer 048" not in rest.text
     selected = admin_client.get(f"/licenses?company={world.companies['many-7'].id}")
-    assert re.search(r'class="tree-link selected"[^>]*>Customer 007<', selected.text)
+    assert re.search(
+        r'class="tree-link selected"[^>]*><span class="tree-name">Customer 007<', selected.text
+    )
+    # a selected node beyond the first window of its level is rendered too
+    far = admin_client.get(f"/licenses?company={world.companies['many-120'].id}")
+    assert re.search(r'selected"[^>]*><span class="tree-name">Customer 120<', far.text)
+    assert "Customer 100" not in far.text.split('id="license-tree"')[1].split("</aside>")[0]
+
+
+def test_the_tree_has_one_tab_stop_and_no_link_inside_a_summary(admin_client):
+    build_world()
+    page = admin_client.get("/licenses").text
+    tree = page.split('id="license-tree"')[1].split("</aside>")[0]
+    assert "<summary" not in tree and 'role="tree"' in tree
+    assert tree.count('role="treeitem"') >= 5 and 'tabindex="0"' not in tree  # tree.js sets one
+    assert 'aria-expanded="true"' in tree
 
 
 def test_tree_children_of_another_customers_company_are_404(app, client):

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import time
 
-from flask import current_app, flash, redirect, request, session, url_for
-from flask_htmx.responses import HTMXResponseClientRedirect
+from flask import current_app, request, session
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from mspweb.extensions import htmx
+from mspweb.auth.expiry import login_redirect
 
 from .sessions import SID_KEY, end_session
 
@@ -31,13 +30,8 @@ def end_idle_customer_sessions() -> WerkzeugResponse | None:
         end_session(int(current_user.get_id()), session.get(SID_KEY) or "")
         logout_user()
         session.pop(SESSION_KEY, None)
-        flash(
+        return login_redirect(
             f"You were signed out after {minutes} minutes without activity. Please sign in again.",
-            "info",
         )
-        login_url = url_for("auth.login")
-        if htmx:
-            return HTMXResponseClientRedirect(login_url, status=204)
-        return redirect(login_url)
     session[SESSION_KEY] = now
     return None

@@ -28,6 +28,9 @@ RENDER_BUDGET = 80
 #: Trees with at least this many companies are cached with the data stamp.
 CACHE_MIN_COMPANIES = 500
 
+#: Most nodes rendered per level of the tree at once; the rest load on demand ("Show more").
+LEVEL_LIMIT = 50
+
 
 @dataclass
 class TreeNode:
@@ -83,6 +86,25 @@ class LicenseTree:
                     next_level.extend(node.children)
             level = next_level
         return opened | self.path_to(selected)
+
+    def window(self, nodes: list[TreeNode], offset: int, keep: set[int]) -> LevelWindow:
+        """At most `LEVEL_LIMIT` of one level's `nodes` from `offset`, plus any node in `keep`
+        (the selected node's path) outside that window, so a level of 2,000 customers renders
+        a bounded number of nodes whatever its size."""
+        offset = max(0, offset)
+        shown = nodes[offset : offset + LEVEL_LIMIT]
+        end = offset + len(shown)
+        extra = [node for node in nodes[end:] if node.id in keep] if keep else []
+        return LevelWindow(shown + extra, end if end < len(nodes) else None, len(nodes) - end)
+
+
+@dataclass
+class LevelWindow:
+    """The nodes of one level rendered now, and where the rest start (None: nothing left)."""
+
+    nodes: list[TreeNode]
+    next_offset: int | None
+    remaining: int
 
 
 def license_counts(scope: Scope) -> dict[int, int]:

@@ -57,6 +57,7 @@ def index():
         "page": page,
         "statuses": STATUSES,
         "pool_removal": pool_removal_urls(page.rows),
+        "company_name": _company_name(filters.company),
     }
     if wants_fragment():
         # the canonical URL (no empty parameters) goes into the address bar and history,
@@ -74,6 +75,12 @@ def index():
     )
 
 
+def _company_name(company_id: int | None) -> str | None:
+    """The name of the tree node filtered by, for its filter chip."""
+    company = visible_company(company_id)
+    return company.name if company is not None else None
+
+
 @bp.get("/licenses/tree")
 def tree():
     """The whole tree fragment (refreshed after a sync); the page for a direct visit."""
@@ -81,12 +88,33 @@ def tree():
     if not wants_fragment():
         return redirect(url_for("licenses.index", **filters.args()))
     license_tree = build_tree(current_scope())
-    return render_template(
-        "licenses/_tree.html",
-        tree=license_tree,
-        filters=filters,
-        open_ids=license_tree.open_ids(filters.company),
-    )
+    if "offset" in request.args:  # "Show more" at the top level: the next roots
+        response = Response(
+            render_template(
+                "licenses/_tree_children.html",
+                nodes=license_tree.roots,
+                tree=license_tree,
+                open_ids=set(),
+                parent_id=None,
+                offset=_offset(),
+            )
+        )
+    else:
+        response = Response(
+            render_template(
+                "licenses/_tree.html",
+                tree=license_tree,
+                filters=filters,
+                open_ids=license_tree.open_ids(filters.company),
+            )
+        )
+    response.vary.add("HX-Request")
+    return response
+
+
+def _offset() -> int:
+    """The `offset` of a "Show more" request (bad values start at 0)."""
+    return max(0, request.args.get("offset", 0, type=int) or 0)
 
 
 @bp.get("/licenses/tree/<int:company_id>")
@@ -97,13 +125,18 @@ def tree_children(company_id: int):
         return redirect(url_for("licenses.index", company=company_id))
     license_tree = build_tree(current_scope())
     node = license_tree.nodes.get(company_id)
-    return render_template(
-        "licenses/_tree_children.html",
-        nodes=node.children if node else [],
-        tree=license_tree,
-        filters=LicenseFilters(),
-        open_ids=set(),
+    response = Response(
+        render_template(
+            "licenses/_tree_children.html",
+            nodes=node.children if node else [],
+            tree=license_tree,
+            open_ids=set(),
+            parent_id=company_id,
+            offset=_offset(),
+        )
     )
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.get("/licenses/export.csv")
