@@ -97,6 +97,11 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_FROM = os.environ.get("MAIL_FROM", "mspweb@localhost")
+    # -- reports (issue 10) --
+    #: How many months back the usage backfill reads (besides the current month).
+    USAGE_BACKFILL_MONTHS = int(os.environ.get("USAGE_BACKFILL_MONTHS", "13"))
+    #: UTC hour of the 1st from which the monthly report mail of each account is queued.
+    REPORT_DELIVERY_HOUR = int(os.environ.get("REPORT_DELIVERY_HOUR", "6"))
 
 
 class TestConfig(Config):

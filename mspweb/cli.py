@@ -12,6 +12,7 @@ GROUPS = [
     "mspweb.accounts.cli:accounts_cli",
     "mspweb.licenses.cli:licenses_cli",
     "mspweb.sandbox.cli:sandbox_cli",
+    "mspweb.reports.cli:reports_cli",  # issue 10
 ]
 
 

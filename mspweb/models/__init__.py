@@ -14,6 +14,15 @@ from mspweb.models.licenses import (
     Tag,
 )
 from mspweb.models.sync import SyncRun, SyncStatus, SyncTrigger
+from mspweb.models.usage import (  # issue 10: reports
+    BillingClose,
+    BillingLine,
+    ReportDelivery,
+    ReportSchedule,
+    UsageAccountDay,
+    UsageMonth,
+    UsageStatus,
+)
 from mspweb.models.users import Role, User
 
 __all__ = [
@@ -21,6 +30,8 @@ __all__ = [
     "AccountKind",
     "AccountState",
     "AuditEntry",
+    "BillingClose",
+    "BillingLine",
     "ChangeKind",
     "ChangeRecord",
     "Company",
@@ -31,6 +42,8 @@ __all__ = [
     "LicenseState",
     "LicenseTag",
     "PoolLicense",
+    "ReportDelivery",
+    "ReportSchedule",
     "Role",
     "SetupState",
     "Site",
@@ -38,5 +51,8 @@ __all__ = [
     "SyncStatus",
     "SyncTrigger",
     "Tag",
+    "UsageAccountDay",
+    "UsageMonth",
+    "UsageStatus",
     "User",
 ]

@@ -19,6 +19,7 @@ PHASES = {
     "companies": "Reading companies",
     "licenses": "Reading licenses",
     "business": "Reading the business portal",
+    "usage": "Reading the usage report",  # issue 10
     "applying": "Saving changes",
     "done": "Finished",
 }

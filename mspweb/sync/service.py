@@ -53,6 +53,7 @@ from mspweb.sync.engine import (
 from mspweb.sync.fetch import Fetcher, SyncFailure
 from mspweb.sync.heartbeat import Heartbeat, is_alive
 from mspweb.sync.progress import Progress, describe
+from mspweb.usage import refresh as usage_refresh  # issue 10
 
 log = logging.getLogger(__name__)
 
@@ -354,6 +355,8 @@ def _run_claimed(account_id: int, run_id: int, job) -> dict:
         skip_setup = bool(account.skip_setup_for_new)
         root_portal_id = root.portal_id if root is not None and root.source == "msp" else None
         username = account.username
+        usage_plan = usage_refresh.plan_refresh(account_id)  # issue 10: usage ranges to read
+        usage_fetch = None  # issue 10
         db.session.commit()  # end the read: the fetch takes long and holds no transaction
         with engine.connect() as connection:
             expected = count_licenses(connection, account_id)
@@ -364,6 +367,10 @@ def _run_claimed(account_id: int, run_id: int, job) -> dict:
             with MspPortalClient(msp_url, username, password, settings) as client:
                 progress("companies", 0, None)
                 fetcher.fetch_msp(client, root_portal_id)
+                if usage_plan.refreshes:  # issue 10: the usage report, phase "usage" (R21)
+                    usage_fetch = usage_refresh.fetch_usage(
+                        client, usage_plan, progress, fetcher.snapshot
+                    )
         if business_url:
             with BusinessPortalClient(business_url, username, password, settings) as client:
                 progress("business", 0, None)
@@ -380,9 +387,16 @@ def _run_claimed(account_id: int, run_id: int, job) -> dict:
             counts, root_company_id = apply_snapshot(
                 connection, account_id, snapshot, now, skip_setup, existing
             )
+            # issue 10: usage rows in the same transaction (a failure changes nothing, R21)
+            counts.rows_written += usage_refresh.apply_usage(
+                connection, account_id, usage_fetch, now
+            )
             finish_run(connection, run_id, account_id, counts, now, root_company_id)
             audit_outcome(connection, run_id, account_id, "ok", counts.as_dict())
         apply_seconds = time.perf_counter() - fetch_started - fetch_seconds
+        from mspweb.usage.backfill import queue_backfill_if_due  # issue 10 (late: a cycle)
+
+        queue_backfill_if_due(account_id)  # issue 10: once the first sync has succeeded
         log.info(
             "sync run %s of account %s: fetched in %.2f s, applied in %.2f s: %s",
             run_id,
@@ -596,6 +610,7 @@ def _percent(phase: str | None, done: int, total: int | None) -> int:
         "companies": (2, 10),
         "licenses": (10, 85),
         "business": (85, 95),
+        "usage": (85, 95),  # issue 10: the usage report
         "applying": (95, 99),
         "done": (100, 100),
     }
