@@ -12,12 +12,14 @@ def blueprints() -> list[Blueprint]:
     from mspweb.computers.views import bp as computers_bp
     from mspweb.customers.views import bp as customers_bp
     from mspweb.licenses.views import bp as licenses_bp
+    from mspweb.reports.views import bp as reports_bp  # issue 10
     from mspweb.sync_history.views import bp as syncs_bp
     from mspweb.tags.views import bp as tags_bp
     from mspweb.users.views import bp as users_bp
 
     return [
         licenses_bp,
+        reports_bp,  # issue 10
         tags_bp,
         customers_bp,
         computers_bp,

@@ -22,6 +22,7 @@ class MenuItem:
 MENU = [
     ("Dashboard", "main.dashboard", "all"),
     ("License Management", "licenses.index", "all"),
+    ("Reports", "reports.license_users", "all"),  # issue 10
     ("Managed Customers", "customers.index", "staff"),
     ("Computers", "computers.index", "staff"),
     ("Accounts", "accounts.index", "admin"),
