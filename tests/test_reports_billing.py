@@ -143,3 +143,28 @@ def test_r21_failing_usage_fetch_fails_the_sync_and_changes_nothing(import_demo,
         )
         != 999
     )
+
+
+def test_business_portal_units_are_recorded_each_day(import_demo, sandbox):
+    account = import_demo("northwind", business=True)
+    rows = db.session.scalars(select(UsageMonth).where(UsageMonth.source == "business")).all()
+    assert rows and all(row.pool_key.startswith("business:") for row in rows)
+    day = today().day - 1
+    expected = sum(
+        part["usage"]
+        for item in sandbox.control.licenses(portal="business")
+        if item["state"] != 3
+        for part in item["allocations"]
+    )
+    assert sum(row.days[day] for row in rows) == expected
+    business = db.session.scalar(
+        select(UsageMonth.company_id).where(UsageMonth.source == "business").limit(1)
+    )
+    billed = console_billing(account.id, today().replace(day=1))
+    from mspweb.models import Company
+
+    portal_id = db.session.get(Company, business).portal_id
+    assert any(key[0] == portal_id for key in billed)  # its rows carry its company id
+    count = len(rows)
+    assert sync_now(account)["status"] == "succeeded"
+    assert db.session.scalar(select(func.count()).select_from(UsageMonth)) >= count

@@ -118,7 +118,12 @@ def report(filters: ReportFilters, scope: Scope, today: date) -> tuple[list[Grou
         keys = [rows.c.license_user.label("key"), rows.c.license_user.label("name")]
         statement = select(*keys, *_figures(rows, today))
     elif group == "customer":
-        keys = [rows.c.company_id.label("key"), Company.name.label("name")]
+        # A business-portal company says so: it may bear the MSP's own name.
+        name = case(
+            (Company.source == "business", Company.name + literal(" (business portal)")),
+            else_=Company.name,
+        )
+        keys = [rows.c.company_id.label("key"), name.label("name")]
         statement = select(*keys, *_figures(rows, today)).join(
             Company, Company.id == rows.c.company_id
         )
