@@ -13,6 +13,7 @@ import argparse
 from rq.cron import CronScheduler
 
 from mspweb import create_app
+from mspweb.reports.jobs import schedule_monthly_reports  # issue 10
 from mspweb.sync.jobs import schedule_daily_syncs
 
 DEFAULT_INTERVAL = 300
@@ -24,6 +25,13 @@ def build_scheduler(app, interval: int = DEFAULT_INTERVAL, name: str = "") -> Cr
     scheduler = CronScheduler(connection=app.redis, name=name)
     scheduler.register(
         schedule_daily_syncs,
+        queue_name=app.config["RQ_QUEUE"],
+        interval=interval,
+        job_timeout=600,
+        result_ttl=3600,
+    )
+    scheduler.register(  # issue 10: the monthly report mail (once per account and month)
+        schedule_monthly_reports,
         queue_name=app.config["RQ_QUEUE"],
         interval=interval,
         job_timeout=600,

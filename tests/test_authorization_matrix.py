@@ -84,6 +84,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("reports.billing_xlsx", "GET"): (302, 200, 200, 200, 200),
     ("reports.billing_close", "POST"): (302, 400, 403, 404, 404),
     ("reports.billing_reopen", "POST"): (302, 422, 403, 404, 404),
+    ("reports.delivery_schedule", "POST"): (302, 302, 403, 404, 404),
 }
 
 #: Fragment-only routes: a plain request is redirected to the page, an htmx one gets 200.

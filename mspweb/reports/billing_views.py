@@ -22,7 +22,8 @@ from mspweb.reports.billing import (
     reopen_month,
 )
 from mspweb.reports.common import chosen_account
-from mspweb.reports.forms import CloseMonthForm, ReopenMonthForm
+from mspweb.reports.delivery import ScheduleError, recent_deliveries, save_schedule
+from mspweb.reports.forms import CloseMonthForm, ReopenMonthForm, ScheduleForm
 from mspweb.reports.views import bp
 from mspweb.reports.xlsx import Column, workbook_response
 from mspweb.scope import current_scope
@@ -81,9 +82,22 @@ def _page(report, accounts, month, reopen_form=None, status=200):
         previous=f"{add_months(month, -1):%Y-%m}",
         following=f"{add_months(month, 1):%Y-%m}",
         close_form=CloseMonthForm(formdata=None),
+        schedule=_schedule(report),
         reopen_form=reopen_form or ReopenMonthForm(formdata=None),
         today=utc_today(),
     )
+
+
+def _schedule(report: BillingReport | None) -> dict | None:
+    """The mailing list and recent deliveries, for administrators."""
+    if report is None or not current_user.is_admin:
+        return None
+    from mspweb.extensions import db
+    from mspweb.models.usage import ReportSchedule
+
+    schedule = db.session.get(ReportSchedule, report.account_id)
+    form = ScheduleForm(formdata=None, recipients=schedule.recipients if schedule else "")
+    return {"form": form, "deliveries": recent_deliveries(report.account_id)}
 
 
 @bp.post("/billing/close")
@@ -118,6 +132,27 @@ def billing_reopen():
     except BillingError as error:
         flash(str(error), "error")
     return redirect(url_for("reports.billing", account=report.account_id, month=f"{month:%Y-%m}"))
+
+
+@bp.post("/delivery")
+def delivery_schedule():
+    """Set the account's monthly mailing list (administrators); audited."""
+    require_admin()
+    form = ScheduleForm()
+    account, _ = chosen_account(current_scope(), request.form.get("account"))
+    if account is None:
+        abort(404)
+    try:
+        addresses = save_schedule(account.id, form.recipients.data or "", current_user)
+        flash(
+            f"The reports will be mailed on the 1st of each month to {', '.join(addresses)}."
+            if addresses
+            else "The monthly report mail is off.",
+            "success",
+        )
+    except ScheduleError as error:
+        flash(str(error), "error")
+    return redirect(url_for("reports.billing", account=account.id))
 
 
 @bp.get("/billing.csv")
