@@ -103,6 +103,7 @@ def upgrade():
         sa.Column("seat_days", sa.Integer(), nullable=False),
         sa.Column("peak", sa.Integer(), nullable=False),
         sa.Column("seats_end", sa.Integer(), nullable=True),
+        sa.Column("seats_last", sa.Integer(), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],

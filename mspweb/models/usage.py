@@ -30,8 +30,9 @@ class UsageMonth(db.Model):
     """One month of daily seat usage of a company's product and license type.
 
     `days[i]` is the seats used on day i + 1 (None: not known), `seats[i]` the seats bought
-    that day where a report range ended on it (None: not known). `seat_days`, `peak` and
-    `seats_end` (seats bought on the month's last day, once known) are kept in step.
+    that day where a report range ended on it (None: not known). `seat_days`, `peak`,
+    `seats_end` (seats bought on the month's last day, once known) and `seats_last` (the
+    latest known) are kept in step, so the billing reads no daily figures.
     """
 
     __tablename__ = "usage_month"
@@ -61,6 +62,8 @@ class UsageMonth(db.Model):
     seat_days: Mapped[int] = mapped_column(Integer, default=0)
     peak: Mapped[int] = mapped_column(Integer, default=0)
     seats_end: Mapped[int | None] = mapped_column(Integer)
+    #: The latest seats bought known in the month (the provisional month's figure).
+    seats_last: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     company = relationship("Company")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from mspweb import audit
 from mspweb.extensions import db
@@ -118,35 +118,54 @@ def _sort_key(row: BillingRow) -> tuple:
 
 
 def live_rows(account_id: int, month: date, scope: Scope) -> list[BillingRow]:
-    """The month's lines computed from the usage history now (scoped)."""
-    query = (
-        select(
-            UsageMonth.company_id,
-            Company.portal_id,
-            Company.name,
-            UsageMonth.product_code,
-            UsageMonth.product_name,
-            UsageMonth.license_type,
-            UsageMonth.days,
-            UsageMonth.seats,
-            UsageMonth.seats_end,
-        )
+    """The month's lines computed from the usage history now (scoped).
+
+    An MSP-portal line is one month row: its kept seat-days, peak and seats are read as they
+    are. A business-portal company's line adds up its pools' rows day by day (for the peak).
+    """
+    columns = (
+        UsageMonth.company_id,
+        Company.portal_id,
+        Company.name,
+        UsageMonth.product_code,
+        UsageMonth.product_name,
+        UsageMonth.license_type,
+        UsageMonth.seat_days,
+        UsageMonth.peak,
+        func.coalesce(UsageMonth.seats_end, UsageMonth.seats_last, 0).label("seats"),
+    )
+    base = (
+        select(*columns)
         .join(Company, Company.id == UsageMonth.company_id)
         .where(UsageMonth.account_id == account_id, UsageMonth.month == month)
         .where(scope.covers(UsageMonth.company_id))
     )
     size = days_in_month(month)
-    groups: dict[tuple, list] = {}
-    for row in db.session.execute(query):
-        key = (row.company_id, row.portal_id, row.name, row.product_code, row.license_type)
-        entry = groups.setdefault(key, [row.product_name, [0] * size, 0])
-        for index, value in enumerate(row.days):
-            entry[1][index] += value or 0
-        known = row.seats_end
-        if known is None:  # the month is not over: the latest seats known
-            known = next((value for value in reversed(row.seats) if value is not None), 0)
-        entry[2] += known
     rows = [
+        BillingRow(
+            r.company_id,
+            r.portal_id,
+            r.name,
+            r.product_code,
+            r.product_name,
+            r.license_type,
+            r.seat_days,
+            r.peak,
+            r.seats,
+            size,
+        )  # fmt: skip
+        for r in db.session.execute(base.where(UsageMonth.source == "msp"))
+        if r.seat_days or r.seats
+    ]
+    groups: dict[tuple, list] = {}
+    pooled = base.add_columns(UsageMonth.days).where(UsageMonth.source != "msp")
+    for r in db.session.execute(pooled):
+        key = (r.company_id, r.portal_id, r.name, r.product_code, r.license_type)
+        entry = groups.setdefault(key, [r.product_name, [0] * size, 0])
+        for index, value in enumerate(r.days):
+            entry[1][index] += value or 0
+        entry[2] += r.seats
+    rows += [
         BillingRow(
             company, portal_id, company_name, code, name, kind, sum(daily), max(daily), seats, size
         )  # fmt: skip

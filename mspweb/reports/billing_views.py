@@ -11,6 +11,8 @@ from flask_login import current_user
 
 from mspweb.access import require_admin
 from mspweb.htmx_utils import render
+from mspweb.pagination import Page
+from mspweb.params import query_int
 from mspweb.reports.billing import (
     CSV_HEADER,
     BillingError,
@@ -29,6 +31,9 @@ from mspweb.reports.xlsx import Column, workbook_response
 from mspweb.scope import current_scope
 from mspweb.usage.refresh import utc_today
 from mspweb.usage.store import add_months
+
+#: Customers per page of the billing table (the exports hold every line).
+CUSTOMERS_PER_PAGE = 50
 
 XLSX_COLUMNS = (
     Column("Customer", width=36),
@@ -71,11 +76,20 @@ def _page(report, accounts, month, reopen_form=None, status=200):
     args = {"month": f"{month:%Y-%m}"}
     if report is not None:
         args["account"] = str(report.account_id)
+    customers = report.customers() if report is not None else []
+    number = max(1, query_int(request.args.get("page")) or 1)
+    customer_page = Page(
+        customers[(number - 1) * CUSTOMERS_PER_PAGE : number * CUSTOMERS_PER_PAGE],
+        number,
+        CUSTOMERS_PER_PAGE,
+        len(customers),
+    )
     return render(
         "reports/billing.html",
         "reports/_billing.html",
         status=status,
         report=report,
+        customer_page=customer_page,
         accounts=accounts,
         month=month,
         args=args,

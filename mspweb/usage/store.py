@@ -175,6 +175,7 @@ class UsageWriter:
                 "seat_days": sum(known),
                 "peak": max(known, default=0),
                 "seats_end": row.seats[-1],
+                "seats_last": next((v for v in reversed(row.seats) if v is not None), None),
                 "updated_at": self.now,
             }
             if row.id is None:
