@@ -168,3 +168,26 @@ def test_business_portal_units_are_recorded_each_day(import_demo, sandbox):
     count = len(rows)
     assert sync_now(account)["status"] == "succeeded"
     assert db.session.scalar(select(func.count()).select_from(UsageMonth)) >= count
+
+
+def test_portal_calls_of_backfill_and_refresh(import_demo, sandbox):
+    from datetime import timedelta
+
+    from mspweb.models.usage import UsageStatus
+
+    account = import_demo("northwind")  # 12 readable companies: one page of 100
+    control = sandbox.control
+    path = "UsageReport/AllCompanies/products"
+    _backfill(account)
+    assert control.calls(path) == 14  # this month so far and 13 whole months back
+    sync_now(account)
+    assert control.calls(path) == 15  # a daily refresh: one range
+    status = db.session.get(UsageStatus, account.id)
+    status.month_end_through -= timedelta(days=31)  # as if the month had just ended
+    db.session.commit()
+    sync_now(account)
+    assert control.calls(path) == 17  # the first sync of a month: the month just ended too
+    db.session.expire_all()
+    assert db.session.get(UsageStatus, account.id).month_end_through == (
+        today().replace(day=1) - timedelta(days=1)
+    )

@@ -107,41 +107,39 @@ def _synthetic(seed: int, key: str, day: date, usage: int) -> int:
     return int(round(usage * (0.7 + 0.3 * share)))
 
 
+def segments(world: World, item: License, first: date, last: date):
+    """The license's stretches within ``first..last``: ``(start offset, end offset, snap,
+    synthetic)`` with offsets from ``first`` (end excluded); a synthetic stretch takes its
+    usage day by day from :func:`_synthetic` (weekly steps), others the snapshot's."""
+    ensure_history(world, item)
+    if item.start is None or not item.history:
+        return
+    after = last + timedelta(days=1)
+    start = max(first, date.fromisoformat(item.start))
+    end = min(after, date.fromisoformat(item.end)) if item.end else after
+    history = item.history
+    if start < history[0].day:  # before the first snapshot: the synthetic past
+        base = item.base if isinstance(item.base, Snap) else history[0]
+        stop = min(end, history[0].day)
+        if start < stop:
+            yield (start - first).days, (stop - first).days, base, True
+    for index, snap in enumerate(history):
+        until = history[index + 1].day if index + 1 < len(history) else after
+        lo, hi = max(start, snap.day), min(end, until)
+        if lo < hi:
+            yield (lo - first).days, (hi - first).days, snap, False
+
+
 def daily(world: World, item: License, first: date, last: date) -> list[Snap | None]:
     """The license's snapshot in force on each day of ``first..last`` (None: not held);
     days before the first snapshot carry the synthetic usage."""
-    days = (last - first).days + 1
-    out: list[Snap | None] = [None] * days
-    ensure_history(world, item)
-    if item.start is None or not item.history:
-        return out
-    start = max(first, date.fromisoformat(item.start))
-    after = last + timedelta(days=1)
-    end = min(after, date.fromisoformat(item.end)) if item.end else after
-    if start >= end:
-        return out
-    history = item.history
-    index = 0
-    day = start
-    while day < end:
-        while index + 1 < len(history) and history[index + 1].day <= day:
-            index += 1
-        snap = history[index]
-        if day < snap.day:  # before the first snapshot: the synthetic past
-            base = item.base if isinstance(item.base, Snap) else snap
-            out[(day - first).days] = Snap(
-                day,
-                base.company_id,
-                base.code,
-                base.name,
-                base.license_type,
-                base.state,
-                base.quantity,
-                _synthetic(world.seed, item.key, day, base.usage),
-            )
-        else:
-            out[(day - first).days] = snap
-        day += timedelta(days=1)
+    out: list[Snap | None] = [None] * ((last - first).days + 1)
+    for lo, hi, snap, synthetic in segments(world, item, first, last):
+        for offset in range(lo, hi):
+            day = first + timedelta(days=offset)
+            used = _synthetic(world.seed, item.key, day, snap.usage) if synthetic else snap.usage
+            out[offset] = Snap(day, snap.company_id, snap.code, snap.name, snap.license_type,
+                               snap.state, snap.quantity, used)  # fmt: skip
     return out
 
 
@@ -152,8 +150,8 @@ def company_products(
     days = (last - first).days + 1
     groups: dict[tuple[str, int], dict] = {}
     for item in items:
-        for offset, snap in enumerate(daily(world, item, first, last)):
-            if snap is None or snap.company_id != company_id:
+        for lo, hi, snap, synthetic in segments(world, item, first, last):
+            if snap.company_id != company_id:
                 continue
             group = groups.get((snap.code, snap.license_type))
             if group is None:
@@ -165,18 +163,30 @@ def company_products(
                     "usage": [0] * days,
                 }
             group["name"] = snap.name
-            if snap.state != SUSPENDED:
-                group["usage"][offset] += snap.usage
-                if offset == days - 1:
-                    group["seats"] += snap.quantity
+            if snap.state == SUSPENDED:
+                continue
+            usage = group["usage"]
+            if synthetic:
+                weekly: dict[int, int] = {}
+                for offset in range(lo, hi):
+                    day = first + timedelta(days=offset)
+                    week = (day - _EPOCH).days // 7
+                    if week not in weekly:
+                        weekly[week] = _synthetic(world.seed, item.key, day, snap.usage)
+                    usage[offset] += weekly[week]
+            else:
+                used = snap.usage
+                usage[lo:hi] = [value + used for value in usage[lo:hi]]
+            if hi == days:
+                group["seats"] += snap.quantity
     products = []
+    names = [(first + timedelta(days=i)).isoformat() for i in range(days)]
     for key in sorted(groups):
         group = groups[key]
         usage = group.pop("usage")
         group["seatDays"] = sum(usage)
         group["usagePerDays"] = [
-            {"day": (first + timedelta(days=i)).isoformat(), "usage": value}
-            for i, value in enumerate(usage)
+            {"day": name, "usage": value} for name, value in zip(names, usage, strict=True)
         ]
         products.append(group)
     return products
