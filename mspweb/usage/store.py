@@ -163,6 +163,7 @@ class UsageWriter:
     def flush(self) -> set[date]:
         """Write the rows that changed; returns the months written."""
         months: set[date] = set()
+        inserts: list[dict] = []
         for (key, month), row in self.rows.items():
             if not row.dirty:
                 continue
@@ -178,18 +179,18 @@ class UsageWriter:
                 "seats_last": next((v for v in reversed(row.seats) if v is not None), None),
                 "updated_at": self.now,
             }
-            if row.id is None:
-                self.connection.execute(
-                    insert(months_t).values(
-                        account_id=self.account_id,
-                        company_id=key[0],
-                        pool_key=key[1],
-                        product_code=key[2],
-                        license_type=key[3],
-                        month=month,
-                        source=row.source,
+            if row.id is None:  # new rows go in batches (a backfill writes thousands)
+                inserts.append(
+                    {
+                        "account_id": self.account_id,
+                        "company_id": key[0],
+                        "pool_key": key[1],
+                        "product_code": key[2],
+                        "license_type": key[3],
+                        "month": month,
+                        "source": row.source,
                         **values,
-                    )
+                    }
                 )
             else:
                 self.connection.execute(
@@ -198,6 +199,8 @@ class UsageWriter:
             row.dirty = False
             months.add(month)
             self.rows_written += 1
+        for start in range(0, len(inserts), 1000):
+            self.connection.execute(insert(months_t), inserts[start : start + 1000])
         if months:
             rebuild_account_days(self.connection, self.account_id, months)
         return months
