@@ -80,6 +80,7 @@ class UsageWriter:
     account_id: int
     now: datetime
     rows: dict[tuple[SeriesKey, date], _Row] = field(default_factory=dict)
+    by_month: dict[date, list[SeriesKey]] = field(default_factory=dict)
     loaded: set[date] = field(default_factory=set)
     rows_written: int = 0
 
@@ -87,6 +88,7 @@ class UsageWriter:
         if month in self.loaded:
             return
         self.loaded.add(month)
+        self.by_month.setdefault(month, [])
         result = self.connection.execute(
             select(
                 months_t.c.id,
@@ -103,6 +105,7 @@ class UsageWriter:
         )
         for found in result:
             key = (found.company_id, found.pool_key, found.product_code, found.license_type)
+            self.by_month[month].append(key)
             self.rows[(key, month)] = _Row(
                 found.id, found.source, found.product_name, list(found.days), list(found.seats),
                 found.final_through,
@@ -115,6 +118,7 @@ class UsageWriter:
             size = days_in_month(month)
             row = self.rows[(key, month)] = _Row(None, source, name, [None] * size, [None] * size,
                                                  None, dirty=True)  # fmt: skip
+            self.by_month[month].append(key)
         elif name and row.product_name != name:
             row.product_name, row.dirty = name, True
         return row
@@ -145,20 +149,28 @@ class UsageWriter:
         """Days of `first..last` of rows of `company_ids` that a report range did not list:
         the company held none of that product then (0), unless already final."""
         month = month_start(first)
+        months = []
         while month <= last:
             self._load(month)
+            months.append(month)
             month = add_months(month, 1)
-        for (key, month), row in self.rows.items():
-            if key[0] not in company_ids or (key, month) in seen or row.source != "msp":
-                continue
-            day = max(first, month)
-            end = min(last, month_end(month))
-            while day <= end:
-                if (row.final_through is None or day > row.final_through) and row.days[
-                    day.day - 1
-                ] not in (0, None):
-                    row.days[day.day - 1], row.dirty = 0, True
-                day += timedelta(days=1)
+        for month in months:  # only the range's months: a backfill holds many
+            for key in self.by_month[month]:
+                row = self.rows[(key, month)]
+                if key[0] not in company_ids or (key, month) in seen or row.source != "msp":
+                    continue
+                self._zero(row, month, first, last)
+
+    @staticmethod
+    def _zero(row: _Row, month: date, first: date, last: date) -> None:
+        """Set the row's non-final days of `first..last` to 0."""
+        day = max(first, month)
+        end = min(last, month_end(month))
+        while day <= end:
+            final = row.final_through is not None and day <= row.final_through
+            if not final and row.days[day.day - 1] not in (0, None):
+                row.days[day.day - 1], row.dirty = 0, True
+            day += timedelta(days=1)
 
     def flush(self) -> set[date]:
         """Write the rows that changed; returns the months written."""
