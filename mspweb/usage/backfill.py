@@ -27,14 +27,14 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from mspweb import audit
 from mspweb.crypto import decrypt_secret
 from mspweb.extensions import db
-from mspweb.models import Account, SyncRun, SyncStatus
+from mspweb.models import Account, AuditEntry, SyncRun, SyncStatus, User
 from mspweb.models.sync import ACTIVE_STATUSES
 from mspweb.models.usage import UsageStatus
 from mspweb.portal import MspPortalClient
 from mspweb.sync.fetch import SyncFailure
 from mspweb.sync.heartbeat import Heartbeat
 from mspweb.sync.progress import Progress
-from mspweb.sync.service import audit_outcome, client_settings, fail_run
+from mspweb.sync.service import client_settings, fail_run
 from mspweb.usage.refresh import UsageFetch, UsagePlan, fetch_usage, utc_today
 from mspweb.usage.store import (
     UsageWriter,
@@ -128,7 +128,13 @@ def _queue_backfill(account_id: int) -> SyncRun | None:
     if not needs_backfill(account_id):
         db.session.rollback()
         return None
-    run = create_backfill_run(account_id)
+    requester_id = db.session.scalar(  # in the name of whoever imported the account
+        select(SyncRun.requested_by_id)
+        .where(SyncRun.account_id == account_id, SyncRun.trigger == "import")
+        .order_by(SyncRun.id)
+        .limit(1)
+    )
+    run = create_backfill_run(account_id, requester_id)
     if run is None:
         return None
     try:
@@ -144,7 +150,9 @@ def _queue_backfill(account_id: int) -> SyncRun | None:
         )
     except RedisError as error:
         fail_run(run.id, account_id, f"The usage backfill could not be queued: {error}.")
-    audit.record_now("usage.backfill.request", f"account {account_id}", details={"run_id": run.id})
+    requester = db.session.get(User, requester_id) if requester_id else None
+    target = f"account {account_id}"
+    audit.record_now("usage.backfill.request", target, details={"run_id": run.id}, user=requester)
     return run
 
 
@@ -233,7 +241,15 @@ def _run_claimed(account_id: int, run_id: int, job) -> dict:
             )
             if result.rowcount != 1:
                 raise SyncFailure("The backfill run was marked failed while it ran.")
-            audit_outcome(connection, run_id, account_id, "ok", {"backfill": True, **counts})
+            connection.execute(
+                insert(AuditEntry.__table__).values(
+                    action="usage.backfill",
+                    target=f"account {account_id}",
+                    outcome="ok",
+                    details={"run_id": run_id, **counts},
+                    **_requester(connection, run_id),
+                )
+            )
         return {"status": SyncStatus.SUCCEEDED.value, "run_id": run_id, **counts}
     except SyncFailure as failure:
         db.session.rollback()
@@ -245,6 +261,17 @@ def _run_claimed(account_id: int, run_id: int, job) -> dict:
         log.exception("backfill run %s failed", run_id)
         fail_run(run_id, account_id, message[:2000])
         return {"status": SyncStatus.FAILED.value, "run_id": run_id, "error": message}
+
+
+def _requester(connection, run_id: int) -> dict:
+    """The audit entry's user and actor: whoever asked for the run (the system if nobody)."""
+    users_t = User.__table__
+    row = connection.execute(
+        select(users_t.c.id, users_t.c.email)
+        .join_from(runs_t, users_t, runs_t.c.requested_by_id == users_t.c.id)
+        .where(runs_t.c.id == run_id)
+    ).first()
+    return {"user_id": row.id, "actor": row.email} if row else {"actor": "system"}
 
 
 def config_months() -> int:
