@@ -113,6 +113,11 @@ class Config:
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
     WEBHOOK_ALLOWED_HOSTS = os.environ.get("WEBHOOK_ALLOWED_HOSTS", "")
     WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "5"))
+    # -- reports (issue 10) --
+    #: How many months back the usage backfill reads (besides the current month).
+    USAGE_BACKFILL_MONTHS = int(os.environ.get("USAGE_BACKFILL_MONTHS", "13"))
+    #: UTC hour of the 1st from which the monthly report mail of each account is queued.
+    REPORT_DELIVERY_HOUR = int(os.environ.get("REPORT_DELIVERY_HOUR", "6"))
 
 
 class TestConfig(Config):

@@ -17,6 +17,7 @@ def blueprints() -> list[Blueprint]:
     from mspweb.computers.views import bp as computers_bp
     from mspweb.customers.views import bp as customers_bp
     from mspweb.licenses.views import bp as licenses_bp
+    from mspweb.reports.views import bp as reports_bp  # issue 10
     from mspweb.security.views import bp as security_bp  # issue 15
     from mspweb.sync_history.views import bp as syncs_bp
     from mspweb.tags.drift_views import bp as drift_bp
@@ -26,6 +27,7 @@ def blueprints() -> list[Blueprint]:
 
     return [
         licenses_bp,
+        reports_bp,  # issue 10
         tags_bp,
         drift_bp,
         customers_bp,

@@ -23,6 +23,7 @@ MENU = [
     ("Dashboard", "main.dashboard", "all"),
     ("Alerts", "alerts.index", "all"),
     ("License Management", "licenses.index", "all"),
+    ("Reports", "reports.license_users", "all"),  # issue 10
     ("Managed Customers", "customers.index", "staff"),
     ("Computers", "computers.index", "staff"),
     ("Accounts", "accounts.index", "admin"),

@@ -14,6 +14,7 @@ from rq.cron import CronScheduler
 
 from mspweb import create_app
 from mspweb.changelog.retention import prune_change_log
+from mspweb.reports.jobs import schedule_monthly_reports  # issue 10
 from mspweb.sync.jobs import schedule_daily_syncs
 from mspweb.webhooks.jobs import retry_due_deliveries
 
@@ -39,6 +40,13 @@ def build_scheduler(app, interval: int = DEFAULT_INTERVAL, name: str = "") -> Cr
         interval=60,
         job_timeout=300,
         result_ttl=600,
+    )
+    scheduler.register(  # issue 10: the monthly report mail (once per account and month)
+        schedule_monthly_reports,
+        queue_name=app.config["RQ_QUEUE"],
+        interval=interval,
+        job_timeout=600,
+        result_ttl=3600,
     )
     return scheduler
 

@@ -131,6 +131,20 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     # every API route with a token of each role). The OpenAPI document is public.
     **{(endpoint, method): (401,) * 5 for endpoint, method in API_ROUTES},
     ("api.openapi", "GET"): (200, 200, 200, 200, 200),
+    # Reports (issue 10): everyone signed in, each within their scope; closing and reopening
+    # a billing month are administrators' actions (the forged form lacks the month / reason).
+    ("reports.index", "GET"): (302, 302, 302, 302, 302),
+    ("reports.license_users", "GET"): (302, 200, 200, 200, 200),
+    ("reports.license_users_csv", "GET"): (302, 200, 200, 200, 200),
+    ("reports.license_users_xlsx", "GET"): (302, 200, 200, 200, 200),
+    ("reports.usage", "GET"): (302, 200, 200, 200, 200),
+    ("reports.usage_data", "GET"): (302, 200, 200, 200, 200),
+    ("reports.billing", "GET"): (302, 200, 200, 200, 200),
+    ("reports.billing_csv", "GET"): (302, 200, 200, 200, 200),
+    ("reports.billing_xlsx", "GET"): (302, 200, 200, 200, 200),
+    ("reports.billing_close", "POST"): (302, 400, 403, 404, 404),
+    ("reports.billing_reopen", "POST"): (302, 422, 403, 404, 404),
+    ("reports.delivery_schedule", "POST"): (302, 302, 403, 404, 404),
 }
 
 #: Fragment-only routes: a plain request is redirected to the page, an htmx one gets 200.

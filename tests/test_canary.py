@@ -11,6 +11,8 @@ held against the answer: only what the server adds counts.
 
 from __future__ import annotations
 
+import io
+import zipfile
 from urllib.parse import unquote_plus, urlencode
 
 import pytest
@@ -39,6 +41,12 @@ LISTINGS = (
     "/security",
     "/account/sessions",
     "/account/two-factor",
+    "/reports/license-users",  # issue 10
+    "/reports/license-users.csv",
+    "/reports/usage",
+    "/reports/usage/data",
+    "/reports/billing",
+    "/reports/billing.csv",
 )
 
 
@@ -52,11 +60,20 @@ def _leaks(world, response, request_text: str) -> list[str]:
     """The canaries in the response (body and headers) that the request did not carry."""
     sent = unquote_plus(request_text)
     answer = (
-        response.get_data(as_text=True)
+        _body_text(response)
         + "\n"
         + "\n".join(f"{name}: {value}" for name, value in response.headers.items())
     )
     return [canary for canary in world.canaries.all() if canary not in sent and canary in answer]
+
+
+def _body_text(response) -> str:
+    """The response's text; an XLSX workbook's XML parts (issue 10's report exports)."""
+    body = response.get_data()
+    if response.mimetype.endswith("spreadsheetml.sheet"):
+        with zipfile.ZipFile(io.BytesIO(body)) as book:
+            return "\n".join(book.read(name).decode() for name in book.namelist())
+    return body.decode()
 
 
 def _probes(world) -> list[dict[str, object]]:

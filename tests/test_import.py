@@ -137,4 +137,6 @@ def test_import_queues_the_first_sync_and_audits_it(fast_portal, sandbox, admin)
     assert actions == [("account.import", admin.email), ("sync.request", admin.email)]
     assert _count(SyncRun) == 1
     assert sync_now(account)["status"] == "succeeded"  # takes over the queued run
-    assert _count(SyncRun) == 1
+    # The import's run, plus the usage backfill queued once it succeeded (issue 10).
+    triggers = db.session.scalars(select(SyncRun.trigger).order_by(SyncRun.id)).all()
+    assert triggers == ["import", "backfill"]

@@ -167,7 +167,11 @@ def test_r14_manual_sync_runs_in_the_worker_and_the_poll_reports_the_outcome(
     account_id = first.account_id
     click = admin_client.post(f"/accounts/{account_id}/sync", headers=HX)
     again = admin_client.post(f"/accounts/{account_id}/sync", headers=HX)
-    runs = db.session.scalars(db.select(SyncRun).order_by(SyncRun.id)).all()
+    # The import's run, then the manual one (the usage backfill the import queued, issue 10,
+    # ran in the worker meanwhile: a run of its own kind, not counted here).
+    runs = db.session.scalars(
+        db.select(SyncRun).where(SyncRun.trigger != "backfill").order_by(SyncRun.id)
+    ).all()
     assert len(runs) == 2
     assert (
         f'id="sync-run-{runs[1].id}"' in click.text and f'id="sync-run-{runs[1].id}"' in again.text

@@ -16,6 +16,15 @@ from mspweb.models.licenses import (
 )
 from mspweb.models.sync import SyncRun, SyncStatus, SyncTrigger
 from mspweb.models.twofactor import RecoveryCode, SecurityPolicy, TwoFactor  # issue 15
+from mspweb.models.usage import (  # issue 10: reports
+    BillingClose,
+    BillingLine,
+    ReportDelivery,
+    ReportSchedule,
+    UsageAccountDay,
+    UsageMonth,
+    UsageStatus,
+)
 from mspweb.models.users import Role, User
 from mspweb.models.webhooks import (
     AlertDigest,
@@ -31,6 +40,8 @@ __all__ = [
     "AlertDigest",
     "ApiToken",
     "AuditEntry",
+    "BillingClose",
+    "BillingLine",
     "ChangeKind",
     "ChangeRecord",
     "Company",
@@ -42,6 +53,8 @@ __all__ = [
     "LicenseTag",
     "PoolLicense",
     "RecoveryCode",
+    "ReportDelivery",
+    "ReportSchedule",
     "Role",
     "SecurityPolicy",
     "SetupState",
@@ -51,6 +64,9 @@ __all__ = [
     "SyncTrigger",
     "Tag",
     "TwoFactor",
+    "UsageAccountDay",
+    "UsageMonth",
+    "UsageStatus",
     "User",
     "WebhookDelivery",
     "WebhookEndpoint",

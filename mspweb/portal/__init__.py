@@ -22,6 +22,8 @@ from .records import (
     EnumItem,
     License,
     Site,
+    UsageCompany,
+    UsageProduct,
 )
 from .settings import CallStats, ClientSettings
 
@@ -43,4 +45,6 @@ __all__ = [
     "PortalProtocolError",
     "PortalUnavailable",
     "Site",
+    "UsageCompany",
+    "UsageProduct",
 ]

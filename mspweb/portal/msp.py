@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from functools import partial
 
 from . import parsing
 from .base import PortalClientBase
 from .paging import pages
-from .records import Company, CompanyDetail, CurrentUser, EnumItem, License
+from .records import Company, CompanyDetail, CurrentUser, EnumItem, License, UsageCompany
 
 
 class MspPortalClient(PortalClientBase):
@@ -56,6 +57,19 @@ class MspPortalClient(PortalClientBase):
             "search",
             parsing.license_,
             lambda license: license.public_key,
+        )
+
+    def usage_report(self, first: datetime.date, last: datetime.date) -> Iterator[UsageCompany]:
+        """``POST UsageReport/AllCompanies/products``: daily seat usage of every readable
+        company for ``first..last`` (both included), streamed by page of companies; the
+        pages must add up to ``totalCount`` like every listing."""
+        return pages(
+            self._connection,
+            "UsageReport/AllCompanies/products",
+            {"from": first.isoformat(), "to": last.isoformat()},
+            "companies",
+            parsing.usage_company,
+            lambda company: company.company_id,
         )
 
     def license_detail(self, public_key: str) -> License:

@@ -22,6 +22,8 @@ from .records import (
     EnumItem,
     License,
     Site,
+    UsageCompany,
+    UsageProduct,
 )
 
 _MISSING = object()
@@ -235,3 +237,44 @@ def enum_items(value: object, where: str) -> list[EnumItem]:
             EnumItem(id=integer(obj, "id", item_where), name=text(obj, "name", item_where))
         )
     return parsed
+
+
+def usage_product(value: object, where: str) -> UsageProduct:
+    """One entry of a usage report company's ``products``; its days must add up to
+    ``seatDays`` and be in order."""
+    obj = expect_object(value, where)
+    days = expect_list(_get(obj, "usagePerDays", where), f"{where}.usagePerDays")
+    usage = []
+    for index, entry in enumerate(days):
+        at = f"{where}.usagePerDays[{index}]"
+        day = iso_date(expect_object(entry, at), "day", at)
+        if day is None:
+            raise ResponseShapeError(f"{at}.day should be a day")
+        if usage and day <= usage[-1][0]:
+            raise ResponseShapeError(f"{at}.day is not after the day before it")
+        usage.append((day, integer(entry, "usage", at)))
+    seat_days = integer(obj, "seatDays", where)
+    if seat_days != sum(value for _, value in usage):
+        raise ResponseShapeError(f"{where}.seatDays is not the sum of its usagePerDays")
+    return UsageProduct(
+        code=text(obj, "code", where),
+        name=text(obj, "name", where),
+        license_type=integer(obj, "licenseType", where),
+        seats=integer(obj, "seats", where),
+        seat_days=seat_days,
+        usage=tuple(usage),
+    )
+
+
+def usage_company(value: object, where: str) -> UsageCompany:
+    """One entry of ``UsageReport/AllCompanies/products``'s ``companies``."""
+    obj = expect_object(value, where)
+    products = expect_list(_get(obj, "products", where), f"{where}.products")
+    return UsageCompany(
+        company_id=text(obj, "companyId", where),
+        company_name=text(obj, "companyName", where),
+        products=tuple(
+            usage_product(entry, f"{where}.products[{index}]")
+            for index, entry in enumerate(products)
+        ),
+    )

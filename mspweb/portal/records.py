@@ -103,3 +103,28 @@ class EnumItem:
 
     id: int
     name: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsageProduct:
+    """One (product, license type) of a company in the usage report.
+
+    ``license_type`` is 1 for a full license, 4 for a trial; ``seats`` the units bought on
+    the range's last day; ``usage`` the seats in use on each day of the range, in order.
+    """
+
+    code: str
+    name: str
+    license_type: int
+    seats: int
+    seat_days: int
+    usage: tuple[tuple[datetime.date, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UsageCompany:
+    """One company of ``UsageReport/AllCompanies/products`` with its products."""
+
+    company_id: str
+    company_name: str
+    products: tuple[UsageProduct, ...]

@@ -68,6 +68,7 @@ def info() -> ResponseReturnValue:
             "rateLimit": sandbox.limiter.per_second,
             "pastEnd": sandbox.past_end,
             "sendExpiresIn": sandbox.send_expires_in,
+            "today": sandbox.world.fixed_today,
             "accounts": {
                 key: {"username": a.username, "password": a.password, "portals": list(a.portals)}
                 for key, a in DEMO_ACCOUNTS.items()
@@ -113,7 +114,8 @@ def clear_faults() -> ResponseReturnValue:
 @bp.post("/settings")
 def settings() -> ResponseReturnValue:
     """Change ``token_lifetime`` (s), ``rate_limit`` (calls/s, null: none), ``past_end``
-    ("empty"/"forbidden") or ``send_expires_in`` (false: tokens come without expiresIn)."""
+    ("empty"/"forbidden"), ``send_expires_in`` (false: tokens come without expiresIn) or
+    ``today`` (the portal's day, null: the real one)."""
     body, sandbox = _body(), current_sandbox()
     lifetime, rate = body.get("token_lifetime", 1), body.get("rate_limit")
     if not isinstance(lifetime, int) or lifetime < 1:
@@ -126,6 +128,10 @@ def settings() -> ResponseReturnValue:
         sandbox.limiter.per_second = rate
     if "send_expires_in" in body:
         sandbox.send_expires_in = bool(body["send_expires_in"])
+    if "today" in body:  # the portal's today (null: the real UTC date)
+        if body["today"] is not None:
+            mutations.check_day(body["today"])
+        sandbox.world.fixed_today = body["today"]
     if "past_end" in body:
         if body["past_end"] not in ("empty", "forbidden"):
             raise mutations.MutationError("past_end must be 'empty' or 'forbidden'")
@@ -269,8 +275,8 @@ def set_license(key: str) -> ResponseReturnValue:
 
 @bp.delete("/licenses/<key>")
 def remove_license(key: str) -> ResponseReturnValue:
-    """Remove a license."""
-    return _change(mutations.remove_license, key)
+    """Remove a license (``{"effective_from": day}``: a backdated removal)."""
+    return _change(mutations.remove_license, key, **_body())
 
 
 @bp.get("/sites")

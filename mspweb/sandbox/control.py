@@ -132,9 +132,14 @@ class SandboxControl:
         """Change a license's usage/quantity/state/expiration/... or ``allocations``."""
         return self._call("PATCH", f"licenses/{key}", fields)
 
-    def remove_license(self, key: str) -> dict:
-        """Remove a license."""
-        return self._call("DELETE", f"licenses/{key}")
+    def remove_license(self, key: str, effective_from: str | None = None) -> dict:
+        """Remove a license (``effective_from``: a backdated removal, its history ends then)."""
+        body = {"effective_from": effective_from} if effective_from else None
+        return self._call("DELETE", f"licenses/{key}", body)
+
+    def set_today(self, day: str | None) -> dict:
+        """Set the portal's today (``YYYY-MM-DD``; None: the real UTC date)."""
+        return self.settings(today=day)
 
     def add_site(self, business_id: str, name: str, parent_site_id: str | None = None) -> dict:
         """Add a site to a business account; returns ``{"siteId"}``."""

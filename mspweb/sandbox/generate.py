@@ -198,5 +198,7 @@ def build_world(
     build_northwind_msp(builder, distributor.id, companies, licenses)
     build_fixed_msp_accounts(builder, distributor.id)
     build_business_accounts(builder)
+    world.built_on = builder.today.isoformat()
+    world.fixed_today = today.isoformat() if today else None  # licenses' history: usage.py
     world.changed()
     return world

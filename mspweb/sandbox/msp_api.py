@@ -8,6 +8,7 @@ from functools import wraps
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
+from . import usage
 from .api import (
     ApiError,
     authenticate,
@@ -194,6 +195,39 @@ def license_detail(user: User) -> ResponseReturnValue:
     if company.access == "NoAccess":
         raise ApiError(403, "No access to this license.")
     return jsonify(license_json(item, the_world))
+
+
+@bp.post("/UsageReport/AllCompanies/products")
+@msp_call
+def usage_report(user: User) -> ResponseReturnValue:
+    """Daily seat usage per readable company and (product, license type), paged by company."""
+    body = json_body()
+    skip, take = paging(body)
+    the_world = world()
+    try:
+        first, last = usage.parse_range(body, usage.today(the_world))
+    except ValueError as error:
+        raise ApiError(400, str(error)) from None
+    readable = [
+        the_world.companies[company_id]
+        for company_id in the_world.subtree(user.msp_root_id)
+        if the_world.companies[company_id].access != "NoAccess"
+    ]
+    return jsonify(
+        {
+            "companies": [
+                {
+                    "companyId": company.id,
+                    "companyName": company.name,
+                    "products": usage.company_products(
+                        the_world, usage.licenses_of(the_world, company.id), company.id, first, last
+                    ),
+                }
+                for company in page(readable, skip, take)
+            ],
+            "totalCount": len(readable),
+        }
+    )
 
 
 @bp.get("/Enum/LicenseStates")

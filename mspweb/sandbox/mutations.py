@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from . import catalog
+from . import catalog, usage
 from .world import ACCESS_LEVELS, ENTITY_TYPES, Allocation, Company, License, Site, World
 
 COMPANY_FIELDS = ("name", "status", "access", "email", "custom_identifier")
@@ -112,7 +112,7 @@ def remove_company(world: World, company_id: str) -> dict:
         gone = world.companies.pop(gone_id)
         keys.extend(gone.license_keys)
         for key in gone.license_keys:
-            del world.licenses[key]
+            usage.retire(world, world.licenses.pop(key))
     world.changed()
     return {"id": company_id, "removed": removed, "licensesRemoved": keys}
 
@@ -132,11 +132,17 @@ def _allocations(raw: list[dict]) -> list[Allocation]:
 
 
 def add_license(
-    world: World, company_id: str | None = None, business_id: str | None = None, **fields: Any
+    world: World,
+    company_id: str | None = None,
+    business_id: str | None = None,
+    effective_from: str | None = None,
+    **fields: Any,
 ) -> dict:
-    """Add a license to an MSP-portal company or to a business-portal account."""
+    """Add a license to an MSP-portal company or to a business-portal account; it is held
+    from today (or from the day ``effective_from``, for a test's backdated history)."""
     if (company_id is None) == (business_id is None):
         raise MutationError("give exactly one of company_id and business_id")
+    check_day(effective_from)
     if company_id is not None:
         _company(world, company_id)
     elif business_id not in world.businesses:
@@ -165,6 +171,7 @@ def add_license(
         business_id=business_id,
     )
     world.licenses[key] = item
+    item.start = effective_from or usage.today(world).isoformat()  # held from that day on
     if company_id is not None:
         world.companies[company_id].license_keys.append(key)
     else:
@@ -173,13 +180,16 @@ def add_license(
             {"siteId": None, "quantity": item.quantity, "usage": item.usage}
         ]
     fields.pop("product_code")
-    set_license(world, key, **fields)
+    set_license(world, key, effective_from=effective_from, **fields)
     return {"publicLicenseKey": key}
 
 
-def set_license(world: World, key: str, **fields: Any) -> dict:
-    """Change a license's fields (and a business license's allocations)."""
+def set_license(world: World, key: str, effective_from: str | None = None, **fields: Any) -> dict:
+    """Change a license's fields (and a business license's allocations), from today on
+    (or from the day ``effective_from``: a backdated change of its usage history)."""
     item = _license(world, key)
+    check_day(effective_from)
+    usage.ensure_history(world, item)  # the generated past, before the change
     allocations = fields.pop("allocations", None)
     unknown = set(fields) - set(LICENSE_FIELDS)
     if unknown:
@@ -194,8 +204,19 @@ def set_license(world: World, key: str, **fields: Any) -> dict:
         item.usage = sum(part.usage for part in item.allocations)
     elif item.business_id is not None and ("quantity" in fields or "usage" in fields):
         _rebalance(item)
+    usage.record(world, item, effective_from)
     world.changed()
     return {"publicLicenseKey": key}
+
+
+def check_day(day: str | None) -> None:
+    """MutationError unless ``day`` is None or a day (YYYY-MM-DD)."""
+    if day is None:
+        return
+    try:
+        date.fromisoformat(day)
+    except (TypeError, ValueError):
+        raise MutationError("effective_from must be a day (YYYY-MM-DD)") from None
 
 
 def _rebalance(item: License) -> None:
@@ -211,10 +232,15 @@ def _rebalance(item: License) -> None:
         item.allocations = [Allocation(None, item.quantity, item.usage)]
 
 
-def remove_license(world: World, key: str) -> dict:
-    """Remove a license from either portal."""
+def remove_license(world: World, key: str, effective_from: str | None = None) -> dict:
+    """Remove a license from either portal; its usage history keeps its past (up to
+    ``effective_from``, for a test's backdated removal)."""
+    check_day(effective_from)
     item = world.licenses.pop(_license(world, key).key)
-    owner = world.companies[item.owner_id] if item.company_id else world.businesses[item.owner_id]
+    usage.retire(world, item, effective_from)
+    owner = (
+        world.companies[item.company_id] if item.company_id else world.businesses[item.business_id]
+    )
     owner.license_keys.remove(key)
     world.changed()
     return {"publicLicenseKey": key}

@@ -126,6 +126,12 @@ class License:
     company_id: str | None = None
     business_id: str | None = None
     allocations: list[Allocation] = field(default_factory=list)
+    #: Usage history (MSP portal): the first day held, the day it went (None: still held),
+    #: and dated snapshots of what it was from that day on (see :mod:`.usage`).
+    start: str | None = None
+    end: str | None = None
+    history: list = field(default_factory=list)
+    base: object = None  # the generated snapshot the synthetic past is drawn from
 
     @property
     def owner_id(self) -> str:
@@ -185,6 +191,12 @@ class World:
     businesses: dict[str, BusinessAccount] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
     version: int = 0
+    #: Licenses removed from the portal, kept for the usage report's past days.
+    retired: dict[str, License] = field(default_factory=dict)
+    #: The day the world was generated: generated licenses have a synthetic past before it.
+    built_on: str = ""
+    #: A fixed "today" (tests); None follows the real UTC date.
+    fixed_today: str | None = None
     _listing_cache: dict[str, tuple[int, list[str]]] = field(default_factory=dict, repr=False)
 
     def changed(self) -> None:

@@ -27,6 +27,7 @@ PHASES = {
     "companies": "Reading companies",
     "licenses": "Reading licenses",
     "business": "Reading the business portal",
+    "usage": "Reading the usage report",  # issue 10
     "applying": "Saving changes",
     "done": "Finished",
 }
@@ -37,6 +38,7 @@ _PERCENT_RANGES = {
     "companies": (2, 10),
     "licenses": (10, 85),
     "business": (85, 95),
+    "usage": (85, 95),  # issue 10: the usage report, after the licenses
     "applying": (95, 99),
     "done": (100, 100),
 }
@@ -180,7 +182,12 @@ STATUS_WORDS = {
 }
 """A run's status in words."""
 
-TRIGGER_WORDS = {"import": "First sync after import", "scheduled": "Daily", "manual": "On demand"}
+TRIGGER_WORDS = {
+    "import": "First sync after import",
+    "scheduled": "Daily",
+    "manual": "On demand",
+    "backfill": "Usage backfill",  # issue 10: the usage history's own run
+}
 """Why a run ran, in words."""
 
 

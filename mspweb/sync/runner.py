@@ -18,6 +18,7 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +57,7 @@ from mspweb.sync.progress import Progress
 from mspweb.sync.queueing import cancel_job
 from mspweb.sync.recovery import refresh_stale_runs
 from mspweb.sync.transaction import ApplyTransaction
+from mspweb.usage.refresh import UsageFetch, apply_usage, fetch_usage, plan_refresh
 
 log = logging.getLogger(__name__)
 
@@ -162,9 +164,11 @@ def fetch_portals(
     expected: int,
     on_licenses: LicensesCallback | None = None,
     chunk: int = CHUNK,
+    also_read: Callable[[MspPortalClient, Snapshot], None] | None = None,
 ) -> Snapshot:
     """Read both portals into a complete snapshot; `on_licenses` hears each chunk of MSP
-    licenses as it is read (to write the new ones early)."""
+    licenses as it is read (to write the new ones early); `also_read` reads more with the MSP
+    portal's client once its companies and licenses are in (the usage report, issue 10)."""
     fetcher = Fetcher(progress, expected, on_licenses, chunk)
     if target.msp_url:
         with MspPortalClient(
@@ -172,6 +176,8 @@ def fetch_portals(
         ) as client:
             progress("companies", 0, None)
             fetcher.fetch_msp(client, target.root_portal_id)
+            if also_read is not None:
+                also_read(client, fetcher.snapshot)
     if target.business_url:
         with BusinessPortalClient(
             target.business_url, target.username, target.password, target.settings
@@ -182,7 +188,10 @@ def fetch_portals(
 
 
 def apply_in_transaction(
-    connection: Connection, target: AccountToSync, state: ApplyState
+    connection: Connection,
+    target: AccountToSync,
+    state: ApplyState,
+    usage: UsageFetch | None = None,
 ) -> SyncCounts:
     """THE apply transaction's last part (R21): the rest of the data, the run's outcome and
     its audit, all or nothing, the snapshot complete.
@@ -193,6 +202,8 @@ def apply_in_transaction(
     :func:`finish_run`.
     """
     counts, root_company_id = finish_apply(state)
+    # the usage history (issue 10): the report's days and today's business-portal units
+    counts.rows_written += apply_usage(connection, target.account_id, usage, utcnow())
     finish_run(connection, target.run_id, target.account_id, counts, utcnow(), root_company_id)
     return counts
 
@@ -203,9 +214,11 @@ def after_commit(target: AccountToSync, counts: SyncCounts) -> None:
 
     The place for work that must never see rolled-back data: events, webhooks, mail.
     """
+    from mspweb.usage.backfill import queue_backfill_if_due  # late: it imports the runner
     from mspweb.webhooks.dispatch import after_sync_committed
 
     after_sync_committed(target.run_id)
+    queue_backfill_if_due(target.account_id)  # issue 10: once the first sync has succeeded
 
 
 def stream_writes(setting: object, dialect: str) -> bool:
@@ -224,6 +237,14 @@ def _synchronize(account_id: int, run_id: int, job: Any) -> tuple[AccountToSync,
     engine = db.engine
     progress = Progress(engine, run_id, job)
     target = read_account(account_id, run_id)
+    usage_plan = plan_refresh(account_id)  # issue 10: the usage days this sync reads
+    db.session.commit()
+    usage: list[UsageFetch] = []
+
+    def read_usage(client: MspPortalClient, snapshot: Snapshot) -> None:
+        if usage_plan.refreshes:  # phase "usage"; a failure fails the run (R21)
+            usage.append(fetch_usage(client, usage_plan, progress, snapshot))
+
     with engine.connect() as connection:
         expected = count_licenses(connection, account_id)
     preloader = Preloader(engine, account_id).start()
@@ -235,12 +256,16 @@ def _synchronize(account_id: int, run_id: int, job: Any) -> tuple[AccountToSync,
             engine, account_id, target.skip_setup_for_new, preloader, progress, stream, chunk // 4
         ) as transaction:
             fetch_started = time.perf_counter()
-            snapshot = fetch_portals(target, progress, expected, transaction.on_licenses, chunk)
+            snapshot = fetch_portals(
+                target, progress, expected, transaction.on_licenses, chunk, read_usage
+            )
             progress("applying", len(snapshot.msp_licenses) + len(snapshot.business_licenses), None)
             state = transaction.open(snapshot)
             fetch_seconds = time.perf_counter() - fetch_started
             assert transaction.connection is not None
-            counts = apply_in_transaction(transaction.connection, target, state)
+            counts = apply_in_transaction(
+                transaction.connection, target, state, usage[0] if usage else None
+            )
             transaction.commit()
     finally:
         preloader.result()
