@@ -1,7 +1,7 @@
 """two-factor sign-in: TOTP secrets, recovery codes, the security policy
 
 Revision ID: c0ffee000015
-Revises: c0ffee000001
+Revises: c0ffee000011
 Create Date: 2026-12-01 11:50:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c0ffee000015"
-down_revision = "c0ffee000001"
+down_revision = "c0ffee000011"
 branch_labels = None
 depends_on = None
 
