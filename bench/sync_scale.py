@@ -9,10 +9,11 @@ off) and runs, each in a child process so that its memory and CPU are its own:
 Each round (default 3) runs the floor, a first sync on an empty database and a resync, so
 that each sync is compared with a floor measured moments before it; the medians are
 reported, with each phase's split (fetched / applied) from the sync's log. Prints times, CPU
-seconds of the measuring process, rows written, portal calls against the bound
-ceil(L/100) + ceil(C/100) + (companies that can have children) + 10, and each sync's peak
-memory (ru_maxrss growth of its process). Uses SQLite in a temporary folder, or the database
-of DATABASE_URL (which must be empty, or pass --reset to drop and recreate its tables).
+seconds of the measuring process, data rows and change records written, portal calls
+against the bound ceil(L/100) + ceil(C/100) + (companies that can have children) + 10, and
+each sync's peak memory (ru_maxrss growth of its process). Uses SQLite in a temporary
+folder, or the database of DATABASE_URL (which must be empty, or pass --reset to drop and
+recreate its tables).
 """
 
 from __future__ import annotations
@@ -133,7 +134,17 @@ def child_sync(account_id: int) -> dict:
         if profile_to:
             profiler.disable()
             profiler.dump_stats(f"{profile_to}.{account_id}.{int(started)}")
-    return {"seconds": seconds, "cpu": cpu, "peak_mb": _maxrss_mb() - baseline, **outcome}
+        peak = _maxrss_mb() - baseline
+        from sqlalchemy import func, select
+
+        from mspweb.models import ChangeRecord
+
+        changes = db.session.scalar(
+            select(func.count(ChangeRecord.id)).where(
+                ChangeRecord.sync_run_id == outcome.get("run_id")
+            )
+        )
+    return {"seconds": seconds, "cpu": cpu, "peak_mb": peak, "changes": changes, **outcome}
 
 
 def _child(mode: str, argument: str, env: dict) -> dict:
@@ -313,11 +324,16 @@ def main() -> None:
         ),
     ]
     print(f"\nmedian of {len(rounds)} rounds (each sync against the floor of its round):")
-    print(f"{'':24}{'seconds':>9}{'x floor':>9}{'cpu s':>8}{'rows':>10}{'calls':>8}{'peak MB':>9}")
+    print(
+        f"{'':24}{'seconds':>9}{'x floor':>9}{'cpu s':>8}{'rows':>10}{'changes':>9}"
+        f"{'calls':>8}{'peak MB':>9}"
+    )
     for name, result, its_floor, written, calls, peak in rows:
+        changes = result.get("changes")
         print(
             f"{name:24}{result['seconds']:9.2f}{result['seconds'] / its_floor['seconds']:9.2f}"
-            f"{result['cpu']:8.2f}{'' if written is None else written:>10}{calls:>8}"
+            f"{result['cpu']:8.2f}{'' if written is None else written:>10}"
+            f"{'' if changes is None else changes:>9}{calls:>8}"
             f"{'' if peak is None else f'{peak:.0f}':>9}"
         )
     print(
@@ -329,6 +345,7 @@ def main() -> None:
         ("first sync <= 1.5 x floor", first["seconds"] <= TARGET_FIRST * first_floor["seconds"]),
         ("resync <= 1.2 x floor", resync["seconds"] <= TARGET_RESYNC * floor["seconds"]),
         ("resyncs write zero rows", all(r["rows_written"] == 0 for _, _, r in rounds)),
+        ("resyncs record zero changes", all(r["changes"] == 0 for _, _, r in rounds)),
         ("portal calls within the bound", max(sync["portal_calls"] for sync in syncs) <= bound),
         ("peak memory < 200 MB", max(sync["peak_mb"] for sync in syncs) < TARGET_MEMORY_MB),
         ("every sync succeeded", all(sync["status"] == "succeeded" for sync in syncs)),

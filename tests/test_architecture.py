@@ -20,6 +20,7 @@ SYNC = ROOT / "mspweb" / "sync"
 
 ENGINE = (
     "bulk.py",
+    "changes.py",
     "counts.py",
     "engine.py",
     "fetch.py",

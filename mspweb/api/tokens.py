@@ -96,8 +96,9 @@ def authenticate(secret: str) -> ApiToken | None:
     if token is None or token.is_expired() or not token.user.is_active:
         return None
     now = utcnow()
-    first_use = token.last_used_at is None
-    if first_use or now - token.last_used_at > timedelta(minutes=1):
+    last_used = token.last_used_at
+    first_use = last_used is None
+    if last_used is None or now - last_used > timedelta(minutes=1):
         token.last_used_at = now
         if first_use:
             audit.record(

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from mspweb.extensions import db
+from mspweb.extensions import Model
 from mspweb.models.base import UTCDateTime, utcnow
 
 
-class TwoFactor(db.Model):  # type: ignore[name-defined]
+class TwoFactor(Model):
     """A user's TOTP secret (encrypted with the app's Fernet keys) once enrolment is done."""
 
     __tablename__ = "two_factor"
@@ -25,7 +25,7 @@ class TwoFactor(db.Model):  # type: ignore[name-defined]
     enabled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class RecoveryCode(db.Model):  # type: ignore[name-defined]
+class RecoveryCode(Model):
     """One of a user's ten one-time recovery codes, stored as a SHA-256 hash (60-bit codes)."""
 
     __tablename__ = "recovery_code"
@@ -36,7 +36,7 @@ class RecoveryCode(db.Model):  # type: ignore[name-defined]
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class SecurityPolicy(db.Model):  # type: ignore[name-defined]
+class SecurityPolicy(Model):
     """The console-wide security settings an administrator changes (one row, id 1)."""
 
     __tablename__ = "security_policy"

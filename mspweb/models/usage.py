@@ -22,11 +22,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mspweb.extensions import db
+from mspweb.extensions import Model
 from mspweb.models.base import UTCDateTime, utcnow
 
 
-class UsageMonth(db.Model):
+class UsageMonth(Model):
     """One month of daily seat usage of a company's product and license type.
 
     `days[i]` is the seats used on day i + 1 (None: not known), `seats[i]` the seats bought
@@ -69,7 +69,7 @@ class UsageMonth(db.Model):
     company = relationship("Company")
 
 
-class UsageAccountDay(db.Model):
+class UsageAccountDay(Model):
     """The whole account's seats used and bought per day and product: the Usage page's
     account-wide curve, rebuilt from `usage_month` for each month a sync touches."""
 
@@ -84,7 +84,7 @@ class UsageAccountDay(db.Model):
     bought: Mapped[int | None] = mapped_column(Integer)
 
 
-class UsageStatus(db.Model):
+class UsageStatus(Model):
     """How far an account's usage history goes: backfilled, final through which day, and
     the last month whose month-end seats were read."""
 
@@ -99,7 +99,7 @@ class UsageStatus(db.Model):
     month_end_through: Mapped[date | None] = mapped_column(Date)
 
 
-class BillingClose(db.Model):
+class BillingClose(Model):
     """A closed billing month: its lines are frozen as they were when it was closed."""
 
     __tablename__ = "billing_close"
@@ -117,7 +117,7 @@ class BillingClose(db.Model):
     )
 
 
-class BillingLine(db.Model):
+class BillingLine(Model):
     """One frozen row of a closed month: a customer x product x license type."""
 
     __tablename__ = "billing_line"
@@ -136,7 +136,7 @@ class BillingLine(db.Model):
     seats: Mapped[int] = mapped_column(Integer)
 
 
-class ReportSchedule(db.Model):
+class ReportSchedule(Model):
     """Monthly mailing of the reports of one account to a list of addresses."""
 
     __tablename__ = "report_schedule"
@@ -149,7 +149,7 @@ class ReportSchedule(db.Model):
     updated_by: Mapped[str | None] = mapped_column(String(254))
 
 
-class ReportDelivery(db.Model):
+class ReportDelivery(Model):
     """One monthly delivery: at most one per account and month, whatever the schedulers."""
 
     __tablename__ = "report_delivery"

@@ -244,7 +244,7 @@ def usage_product(value: object, where: str) -> UsageProduct:
     ``seatDays`` and be in order."""
     obj = expect_object(value, where)
     days = expect_list(_get(obj, "usagePerDays", where), f"{where}.usagePerDays")
-    usage = []
+    usage: list[tuple[datetime.date, int]] = []
     for index, entry in enumerate(days):
         at = f"{where}.usagePerDays[{index}]"
         day = iso_date(expect_object(entry, at), "day", at)

@@ -48,7 +48,7 @@ def license_users():
     if wants_fragment():
         from flask import url_for
 
-        response.headers["HX-Push-Url"] = url_for("reports.license_users", **filters.args())
+        response.headers["HX-Push-Url"] = url_for("reports.license_users", **filters.args())  # type: ignore[arg-type]
     return response
 
 

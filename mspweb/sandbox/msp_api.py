@@ -210,7 +210,7 @@ def usage_report(user: User) -> ResponseReturnValue:
         raise ApiError(400, str(error)) from None
     readable = [
         the_world.companies[company_id]
-        for company_id in the_world.subtree(user.msp_root_id)
+        for company_id in the_world.subtree(user.msp_root_id or "")
         if the_world.companies[company_id].access != "NoAccess"
     ]
     return jsonify(

@@ -239,7 +239,9 @@ def remove_license(world: World, key: str, effective_from: str | None = None) ->
     item = world.licenses.pop(_license(world, key).key)
     usage.retire(world, item, effective_from)
     owner = (
-        world.companies[item.company_id] if item.company_id else world.businesses[item.business_id]
+        world.companies[item.company_id]
+        if item.company_id
+        else world.businesses[item.business_id or ""]
     )
     owner.license_keys.remove(key)
     world.changed()

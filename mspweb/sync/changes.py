@@ -1,10 +1,11 @@
-"""The change log's writer: a collector the sync engine feeds while it applies a snapshot.
+"""The change log's writer: an :class:`~.listener.ApplyListener` the runner gives the apply.
 
-The engine calls one method at each point where it already decides that a company, license
-or pool was added, renamed, moved, unlinked, relinked, changed or removed; :meth:`ChangeLog.write`
-then inserts every buffered :class:`~mspweb.models.ChangeRecord` at the end of the apply, in
-the same transaction (R21: a failed sync records nothing). A sync that changed nothing
-buffered nothing and writes nothing (not even a query).
+The engine's rules call the listener at each point where they already decide that a company,
+license or pool was added, updated (renamed, moved, status, relinked), unlinked, changed or
+removed, including the licenses written early while the listing is read; when the apply is
+finished, :meth:`ChangeLog.write` inserts every buffered :class:`~mspweb.models.ChangeRecord`
+with the apply transaction's connection (R21: a failed sync records nothing). A sync that
+changed nothing buffered nothing and writes nothing (not even a query).
 
 Values are kept as the portal sent them: a state is its number, a trial a boolean, a date its
 ISO text, a parent the parent's portal id. Usage changes are kept per license and day: a
@@ -15,15 +16,18 @@ then goes from the day's first value to its last.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Column, Connection, MetaData, Table, Text, delete, select
 
-from mspweb.models import ChangeKind, ChangeRecord
+from mspweb.models import ChangeKind, ChangeRecord, Company
+from mspweb.sync.bulk import bulk_insert
+from mspweb.sync.listener import ApplyListener
 
 change_records = ChangeRecord.__table__
+companies = Company.__table__
 
 #: The license fields a `license.changed` record may name, in the order they are compared.
 LICENSE_FIELDS = (
@@ -71,19 +75,21 @@ def portal_value(value: Any) -> Any:
     return value
 
 
-class ChangeLog:
-    """Buffers the change records of one apply; :meth:`write` inserts them.
+class ChangeLog(ApplyListener):
+    """Buffers the change records of one apply; :meth:`write` inserts them when the apply
+    is :meth:`finished`, in its transaction.
 
-    Subjects are named by database ids while the apply runs; portal ids and license keys are
-    resolved when writing, from the engine's own maps (new companies get their ids as they
-    are inserted).
+    Subjects are named by database ids while the apply runs; the companies' portal ids are
+    resolved when writing (new companies are in the database by then).
     """
 
-    def __init__(self, account_id: int, now: datetime) -> None:
+    def __init__(self, account_id: int, now: datetime, run_id: int | None = None) -> None:
         self.account_id = account_id
         self.now = now
         self.day = now.date()
+        self.run_id = run_id
         self.rows: list[dict[str, Any]] = []
+        self.written = 0
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -94,118 +100,125 @@ class ChangeLog:
         self.rows.append(row)
 
     # -- companies -------------------------------------------------------------------------
-    def company_added(self, company_id: int, name: str) -> None:
+    def company_added(self, company_id: int, name: str, parent_id: int | None) -> None:
         """A company seen for the first time (R08); `new` is its name."""
         self._add(ChangeKind.COMPANY_ADDED, company_id, new=name)
 
-    def company_unlinked(self, row: Any) -> None:
-        """A company gone from the portal (R20); `row` has `id` and `name`."""
-        self._add(ChangeKind.COMPANY_UNLINKED, row.id, old=row.name)
+    def company_unlinked(self, company_id: int, name: str) -> None:
+        """A company gone from the portal (R20); `old` is its name."""
+        self._add(ChangeKind.COMPANY_UNLINKED, company_id, old=name)
 
-    def company_updated(self, row: Any, wanted: Mapping[str, Any]) -> None:
-        """A company row that differs from the portal: record its rename (R09), move,
-        status change and relink. `row` is the stored row, `wanted` the values written (a
-        status seen for the first time, as the imported root's, is no change)."""
-        company_id = row.id
-        if row.unlinked_at is not None and wanted.get("unlinked_at") is None:
-            self._add(ChangeKind.COMPANY_RELINKED, company_id, new=wanted["name"])
-        if wanted["name"] != row.name:
+    def company_updated(
+        self, company_id: int, before: Mapping[str, Any], after: Mapping[str, Any]
+    ) -> None:
+        """A company row that differs from the portal: record its relink, rename (R09),
+        move and status change (a status seen for the first time, as the imported root's,
+        is no change). Renames and moves are recorded here, not in `company_renamed`/
+        `company_moved`, so that one update gives its records in this order."""
+        if before["unlinked_at"] is not None and after.get("unlinked_at") is None:
+            self._add(ChangeKind.COMPANY_RELINKED, company_id, new=after["name"])
+        if after["name"] != before["name"]:
             self._add(
                 ChangeKind.COMPANY_RENAMED,
                 company_id,
                 field="name",
-                old=row.name,
-                new=wanted["name"],
+                old=before["name"],
+                new=after["name"],
             )
-        if wanted["parent_id"] != row.parent_id:
+        if after["parent_id"] != before["parent_id"]:
             self._add(
                 ChangeKind.COMPANY_MOVED,
                 company_id,
                 field="parent",
-                old=row.parent_id,
-                new=wanted["parent_id"],
+                old=before["parent_id"],
+                new=after["parent_id"],
             )
-        if row.portal_status is not None and wanted["portal_status"] != row.portal_status:
+        status = before["portal_status"]
+        if status is not None and after["portal_status"] != status:
             self._add(
                 ChangeKind.COMPANY_STATUS,
                 company_id,
                 field="status",
-                old=row.portal_status,
-                new=wanted["portal_status"],
+                old=status,
+                new=after["portal_status"],
             )
 
     # -- licenses --------------------------------------------------------------------------
-    def license_added(self, license_id: int, company_id: int, key: str) -> None:
+    def license_added(self, license_id: int, public_key: str, company_id: int) -> None:
         """A license seen for the first time: one record per key (not per site allocation)."""
-        self._add(ChangeKind.LICENSE_ADDED, company_id, license_id=license_id, license_key=key)
+        self._add(
+            ChangeKind.LICENSE_ADDED, company_id, license_id=license_id, license_key=public_key
+        )
 
     def license_changed(
-        self, license_id: int, old: Mapping[str, Any], new: Mapping[str, Any]
+        self,
+        license_id: int,
+        public_key: str,
+        company_id: int,
+        before: dict[str, Any],
+        after: dict[str, Any],
     ) -> None:
         """A license whose stored values differ from the portal's: one record per changed
         field of :data:`LICENSE_FIELDS` (a change of `lastUpdate` alone records nothing)."""
-        company_id = new.get("company_id")
         for name in LICENSE_FIELDS:
-            before, after = portal_value(old[name]), portal_value(new[name])
-            if before != after:
+            if name not in before:
+                continue
+            old, new = portal_value(before[name]), portal_value(after[name])
+            if old != new:
                 self._add(
                     ChangeKind.LICENSE_CHANGED,
                     company_id,
                     license_id=license_id,
+                    license_key=public_key,
                     field=name,
-                    old=before,
-                    new=after,
+                    old=old,
+                    new=new,
                     day=self.day if name == "usage" else None,
                 )
 
-    def licenses_removed(self, existing: Mapping[str, tuple], removed: Iterable[int]) -> None:
-        """Licenses gone from a company still in the portal; `existing` maps a key to the
-        engine's brief `(id, company id, source, digest)`."""
-        gone = set(removed)
-        for key, row in existing.items():
-            if row[0] in gone:
-                self._add(ChangeKind.LICENSE_REMOVED, row[1], license_key=key)
+    def license_removed(self, license_id: int, public_key: str, company_id: int) -> None:
+        """A license gone from a company still in the portal (its row is deleted)."""
+        self._add(ChangeKind.LICENSE_REMOVED, company_id, license_key=public_key)
 
     # -- pools -----------------------------------------------------------------------------
-    def pools_created(self, new_pools: Iterable[tuple], pool_ids: Mapping[str, int]) -> None:
-        """Pools created by this sync: `(company id, site id, source, key)` each."""
-        for company_id, _site_id, _source, key in new_pools:
-            self._add(ChangeKind.POOL_CREATED, company_id, pool_id=pool_ids.get(key), new=key)
+    def pool_created(self, pool_id: int, company_id: int, key: str) -> None:
+        """A pool created by this sync; `new` is its key."""
+        self._add(ChangeKind.POOL_CREATED, company_id, pool_id=pool_id, new=key)
 
-    def pools_emptied(self, rows: Iterable[Any]) -> None:
-        """Pools removed because they hold no license any more; rows with `company_id`, `key`."""
-        for row in rows:
-            self._add(ChangeKind.POOL_EMPTIED, row.company_id, old=row.key)
+    def pool_emptied(self, pool_id: int, company_id: int, key: str) -> None:
+        """A pool removed because it holds no license any more; `old` is its key."""
+        self._add(ChangeKind.POOL_EMPTIED, company_id, old=key)
 
     # -- writing ---------------------------------------------------------------------------
-    def write(
-        self,
-        connection: Connection,
-        run_id: int | None,
-        company_ids: Mapping[tuple[str, str], int],
-        license_ids: Mapping[str, int],
-    ) -> int:
+    def finished(self) -> None:
+        """The apply is done (its transaction still open): write the records with it."""
+        assert self.connection is not None, "bind() first"
+        self.written = self.write(self.connection)
+
+    def write(self, connection: Connection) -> int:
         """Insert the buffered records in the caller's transaction; returns how many.
 
-        `company_ids` maps (source, portal id) to a company id, `license_ids` a key to a
-        license id (the engine's maps), to name each subject by its portal identity.
+        Each record names its company by portal id too (and a move its parents), read from
+        the account's companies in the same transaction.
         """
         if not self.rows:
             return 0
-        portal_ids = {company_id: key[1] for key, company_id in company_ids.items()}
-        keys = {license_id: key for key, license_id in license_ids.items()}
+        portal_ids: dict[int | None, str] = dict(
+            connection.execute(
+                select(companies.c.id, companies.c.portal_id).where(
+                    companies.c.account_id == self.account_id
+                )
+            ).all()
+        )
         for row in self.rows:
             row["company_portal_id"] = portal_ids.get(row["company_id"])
-            if row["license_key"] is None and row["license_id"] is not None:
-                row["license_key"] = keys.get(row["license_id"])
             if row["field"] == "parent":
                 row["old"] = portal_ids.get(row["old"])
                 row["new"] = portal_ids.get(row["new"])
         rows = self._merge_usage(connection)
+        self.rows = []
         if not rows:
             return 0
-        from mspweb.sync.engine import bulk_insert  # executemany, or COPY on PostgreSQL
-
         names = (*COLUMNS, "company_portal_id")
         values = [
             tuple(
@@ -216,7 +229,11 @@ class ChangeLog:
             )
             for row in rows
         ]
-        constants = {"account_id": self.account_id, "sync_run_id": run_id, "created_at": self.now}
+        constants = {
+            "account_id": self.account_id,
+            "sync_run_id": self.run_id,
+            "created_at": self.now,
+        }
         return bulk_insert(connection, _as_text, names, values, constants)
 
     def _merge_usage(self, connection: Connection) -> list[dict[str, Any]]:

@@ -76,7 +76,7 @@ def begin_apply(
     """Start applying `snapshot` (possibly still being filled) within the caller's
     transaction. Early writes go through :func:`~.rules.streaming.stream_licenses`; the rest
     is done by :func:`finish_apply` once the snapshot is complete."""
-    listener = listener or ApplyListener()
+    listener = ApplyListener() if listener is None else listener
     listener.bind(connection)
     return ApplyState(
         conn=connection,

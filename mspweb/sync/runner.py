@@ -33,6 +33,7 @@ from mspweb.extensions import db
 from mspweb.models import Account, Company, SyncStatus, SyncTrigger, User
 from mspweb.portal import BusinessPortalClient, ClientSettings, MspPortalClient
 from mspweb.portal_config import client_settings
+from mspweb.sync.changes import ChangeLog
 from mspweb.sync.counts import SyncCounts
 from mspweb.sync.engine import (
     ApplyState,
@@ -253,7 +254,14 @@ def _synchronize(account_id: int, run_id: int, job: Any) -> tuple[AccountToSync,
     chunk = int(config.get("SYNC_STREAM_CHUNK") or CHUNK)
     try:
         with ApplyTransaction(
-            engine, account_id, target.skip_setup_for_new, preloader, progress, stream, chunk // 4
+            engine,
+            account_id,
+            target.skip_setup_for_new,
+            preloader,
+            progress,
+            stream,
+            chunk // 4,
+            ChangeLog(account_id, utcnow(), run_id),  # the change log commits with the data
         ) as transaction:
             fetch_started = time.perf_counter()
             snapshot = fetch_portals(

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, RootTransaction, select
 
 from mspweb.sync.engine import ApplyState, ExistingRows, begin_apply, stream_licenses
 from mspweb.sync.lifecycle import accounts_t, immediate, utcnow
+from mspweb.sync.listener import ApplyListener
 from mspweb.sync.progress import Progress
 from mspweb.sync.snapshot import LicenseRecord, Snapshot
 
@@ -48,6 +49,7 @@ class ApplyTransaction:
         progress: Progress,
         stream: bool = True,
         stream_after: int = STREAM_AFTER,
+        listener: ApplyListener | None = None,
     ) -> None:
         self.engine = engine
         self.account_id = account_id
@@ -56,13 +58,15 @@ class ApplyTransaction:
         self.progress = progress
         self.stream = stream
         self.stream_after = max(1, stream_after)
+        self.listener = listener
         self.connection: Connection | None = None
         self.state: ApplyState | None = None
         self._transaction: RootTransaction | None = None
 
     def open(self, snapshot: Snapshot) -> ApplyState:
         """Begin the transaction (BEGIN IMMEDIATE on SQLite), lock the account row, and start
-        applying `snapshot`; once only."""
+        applying `snapshot`; once only. The listener (the change log) hears every change of
+        the apply, early writes included, and writes with this transaction."""
         if self.state is not None:
             return self.state
         connection = immediate(self.engine.connect())
@@ -78,6 +82,7 @@ class ApplyTransaction:
             utcnow(),
             self.skip_setup_for_new,
             self.existing.result(),
+            self.listener,
         )
         self.progress.write_through(connection)
         return self.state

@@ -102,6 +102,7 @@ def apply_companies(state: ApplyState) -> None:
 
 def _note_update(state: ApplyState, row: Row[Any], wanted: dict[str, Any]) -> None:
     """Count and tell the listener what an update of `row` to `wanted` changes."""
+    state.listener.company_updated(row.id, _values(row), wanted)
     if row.name != wanted["name"]:
         state.counts.companies_renamed += 1
         state.company_names[row.id] = wanted["name"]
@@ -115,7 +116,7 @@ def _unlink(state: ApplyState, row: Row[Any], updates: list[dict[str, Any]]) -> 
     gone["unlinked_at"] = state.now
     updates.append(gone)
     state.counts.companies_unlinked += 1
-    state.listener.company_unlinked(row.id)
+    state.listener.company_unlinked(row.id, row.name)
 
 
 def _apply_msp_companies(

@@ -88,6 +88,7 @@ def apply_licenses(state: ApplyState) -> None:
     existing = state.existing.licenses
     new: list[NewLicense] = []
     suspects: dict[int, LicenseValues] = {}  # license id -> wanted values
+    suspect_keys: dict[int, str] = {}
     seen: set[str] = set()
     for record, source, company_id in _wanted(state):
         key = record.public_key
@@ -106,9 +107,10 @@ def apply_licenses(state: ApplyState) -> None:
             new.append(NewLicense(key, values))
         else:
             suspects[brief.id] = values
+            suspect_keys[brief.id] = key
     state.counts.licenses_seen = len(seen)
     state.changed_license_ids = set(suspects)
-    _update_licenses(state, suspects)
+    _update_licenses(state, suspects, suspect_keys)
     _insert_licenses(state, new)
     _remove_licenses(state, seen)
 
@@ -136,7 +138,9 @@ def _remove_licenses(state: ApplyState, seen: set[str]) -> None:
     state.counts.licenses_removed = len(removed)
 
 
-def _update_licenses(state: ApplyState, suspects: dict[int, LicenseValues]) -> None:
+def _update_licenses(
+    state: ApplyState, suspects: dict[int, LicenseValues], keys: dict[int, str]
+) -> None:
     """Compare the licenses whose digest changed with their rows; update what differs."""
     fields = [_columns[name] for name in _FIELDS]
     changed: list[dict[str, Any]] = []
@@ -157,7 +161,11 @@ def _update_licenses(state: ApplyState, suspects: dict[int, LicenseValues]) -> N
                 if old != new and name != "portal_digest"
             }
             state.listener.license_changed(
-                license_id, before, {name: getattr(wanted, name) for name in before}
+                license_id,
+                keys[license_id],
+                wanted.company_id,
+                before,
+                {name: getattr(wanted, name) for name in before},
             )
     state.writer.execute_many(
         update(licenses)

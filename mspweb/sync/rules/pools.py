@@ -166,6 +166,8 @@ def _apply_pools(
                 )
             )
         )
+        for pool in new_pools:
+            state.listener.pool_created(pool_ids[pool.key], pool.company_id, pool.key)
     state.writer.execute_many(
         update(pools)
         .where(_pool_columns.id == bindparam("b_id"))
@@ -186,6 +188,7 @@ def _remove_empty_pools(
         held.update(
             state.conn.scalars(select(_units.pool_id).distinct().where(_units.pool_id.in_(batch)))
         )
-    state.writer.delete_ids(
-        pools, _pool_columns.id, [pool_id for pool_id in ids if pool_id not in held]
-    )
+    emptied = [existing_pools[key] for key in unwanted if existing_pools[key].id not in held]
+    for row in emptied:
+        state.listener.pool_emptied(row.id, row.company_id, row.key)
+    state.writer.delete_ids(pools, _pool_columns.id, [row.id for row in emptied])

@@ -159,4 +159,6 @@ def _pools_for(state: ApplyState, portal_ids: set[str]) -> dict[str, int]:
                     )
                 ).all()
             )
+            for pool in new:
+                state.listener.pool_created(found[pool.key], pool.company_id, pool.key)
     return {key: found[key] for key in keys}

@@ -6,11 +6,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from mspweb.models import LicenseTag, Tag
+from mspweb.models.licenses import TAG_NAME_LENGTH  # tag.name: as long as a company name
 from mspweb.sync.bulk import batches
 from mspweb.sync.rules.state import ApplyState
 
-TAG_NAME_LENGTH = 100
-"""Tag names are at most this long (``tag.name``)."""
+__all__ = ["TAG_NAME_LENGTH", "tag_ids_for", "tag_new_licenses"]
 
 tags = LicenseTag.__table__
 tag_names = Tag.__table__
