@@ -22,7 +22,7 @@ PRODUCTS = [("EES", "ESET Endpoint Security"), ("EFS", "ESET File Security"), ("
 
 def keys(text: str) -> list[str]:
     """The license keys of the table's rows, in order."""
-    return re.findall(r'<td class="mono">([^<]+)</td>', text)
+    return re.findall(r'<td class="mono"[^>]*>([^<]+)</td>', text)
 
 
 def link(text: str, rel: str) -> str | None:
