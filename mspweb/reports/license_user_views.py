@@ -9,9 +9,11 @@ from flask import Response, request
 
 from mspweb.htmx_utils import render, wants_fragment
 from mspweb.licenses.export import neutralise
-from mspweb.licenses.lookups import product_choices, visible_company
+from mspweb.licenses.lookups import visible_company
+from mspweb.licenses.stamp import cached_products
 from mspweb.licenses.status import STATUSES
-from mspweb.reports.license_users import FIGURES, GROUPS, ReportFilters, report
+from mspweb.reports.cache import cached
+from mspweb.reports.license_users import FIGURES, GROUPS, GroupRow, ReportFilters, report
 from mspweb.reports.views import bp
 from mspweb.reports.xlsx import Column, workbook_response
 from mspweb.scope import current_scope
@@ -34,7 +36,7 @@ def license_users():
     """Licenses grouped by the chosen key, one row per group, with totals."""
     filters = _filters()
     scope = current_scope()
-    groups, total = report(filters, scope, utc_today())
+    groups, total = _report(filters)
     response = render(
         "reports/license_users.html",
         "reports/_license_users.html",
@@ -43,7 +45,7 @@ def license_users():
         total=total,
         group_labels=GROUPS,
         statuses=STATUSES,
-        products=product_choices(scope),
+        products=cached_products(scope),
     )
     if wants_fragment():
         from flask import url_for
@@ -52,8 +54,15 @@ def license_users():
     return response
 
 
+def _report(filters: ReportFilters) -> tuple[list[GroupRow], GroupRow]:
+    """The groups and totals, computed once per data stamp, day, scope and filters."""
+    scope, today = current_scope(), utc_today()
+    key = (tuple(sorted(filters.args().items())), today)
+    return cached("license-users", scope, key, lambda: report(filters, scope, today))
+
+
 def _table(filters: ReportFilters):
-    groups, total = report(filters, current_scope(), utc_today())
+    groups, total = _report(filters)
     return [*groups, total]
 
 
