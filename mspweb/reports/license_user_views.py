@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from flask import Response, request
 
@@ -50,7 +51,8 @@ def license_users():
     if wants_fragment():
         from flask import url_for
 
-        response.headers["HX-Push-Url"] = url_for("reports.license_users", **filters.args())
+        args: dict[str, Any] = dict(filters.args())
+        response.headers["HX-Push-Url"] = url_for("reports.license_users", **args)
     return response
 
 
