@@ -74,17 +74,18 @@ def _key(account_id: int, month: date, close) -> tuple:
 
 
 def _cached_report(account_id: int, month: date) -> BillingReport:
-    """The month's billing, its lines computed once per data stamp, scope and close."""
+    """The month's billing, its lines and totals computed once per data stamp, scope and
+    close."""
     scope, today = current_scope(), utc_today()
     close = closed_month(account_id, month)
-    rows = cached(
-        "billing",
-        scope,
-        _key(account_id, month, close),
-        lambda: billing_report(account_id, month, scope, today).rows,
-    )
+
+    def compute() -> tuple[list, tuple]:
+        report = billing_report(account_id, month, scope, today)
+        return report.rows, report.totals()
+
+    rows, totals = cached("billing", scope, _key(account_id, month, close), compute)
     provisional = close is None and month >= month_start(today)
-    return BillingReport(account_id, month, rows, close, provisional=provisional)
+    return BillingReport(account_id, month, rows, close, provisional, known_totals=totals)
 
 
 def _customers(report: BillingReport) -> list:

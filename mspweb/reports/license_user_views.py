@@ -6,7 +6,8 @@ import csv
 import io
 from typing import Any
 
-from flask import Response, request
+from flask import Response, render_template, request
+from markupsafe import Markup
 
 from mspweb.htmx_utils import render, wants_fragment
 from mspweb.licenses.export import neutralise
@@ -37,13 +38,11 @@ def license_users():
     """Licenses grouped by the chosen key, one row per group, with totals."""
     filters = _filters()
     scope = current_scope()
-    groups, total = _report(filters)
     response = render(
         "reports/license_users.html",
         "reports/_license_users.html",
         filters=filters,
-        groups=groups,
-        total=total,
+        report_html=_table_html(filters),
         group_labels=GROUPS,
         statuses=STATUSES,
         products=cached_products(scope),
@@ -61,6 +60,27 @@ def _report(filters: ReportFilters) -> tuple[list[GroupRow], GroupRow]:
     scope, today = current_scope(), utc_today()
     key = (tuple(sorted(filters.args().items())), today)
     return cached("license-users", scope, key, lambda: report(filters, scope, today))
+
+
+def _table_html(filters: ReportFilters) -> Markup:
+    """The report's table (`reports/_license_users.html`), rendered once per data stamp, day,
+    scope and filters: thousands of groups each with a link cost more to render than to count.
+    It holds no form, no token and nothing of the user but the scope, which keys it."""
+    scope, today = current_scope(), utc_today()
+    key = (tuple(sorted(filters.args().items())), today)
+
+    def compute() -> Markup:
+        groups, total = _report(filters)
+        html = render_template(
+            "reports/_license_users.html",
+            filters=filters,
+            groups=groups,
+            total=total,
+            group_labels=GROUPS,
+        )
+        return Markup(html)
+
+    return cached("license-users-html", scope, key, compute)
 
 
 def _table(filters: ReportFilters):
