@@ -63,7 +63,7 @@ def fresh_schema(app) -> None:
     else:
         db.session.remove()
         db.engine.dispose()
-        path = Path(db.engine.url.database)
+        path = Path(db.engine.url.database or "")
         path.unlink(missing_ok=True)
     upgrade(directory=str(ROOT / "migrations"))
 
@@ -100,6 +100,7 @@ def build_history(app, sandbox, companies: int, licenses: int) -> dict:
     outcome = timed("same-day resync", lambda: run_inline(account))
     refresh_calls = control.calls("UsageReport/AllCompanies/products") - before
     status = db.session.get(UsageStatus, account.id)  # as if the month had just ended
+    assert status is not None and status.month_end_through is not None
     status.month_end_through = status.month_end_through - timedelta(days=31)
     db.session.commit()
     before = control.calls("UsageReport/AllCompanies/products")
@@ -124,8 +125,8 @@ def storage(app) -> tuple[int, int, float]:
     from mspweb.extensions import db
     from mspweb.models.usage import UsageAccountDay, UsageMonth
 
-    months = db.session.scalar(select(func.count()).select_from(UsageMonth))
-    days = db.session.scalar(select(func.count()).select_from(UsageAccountDay))
+    months = db.session.scalar(select(func.count()).select_from(UsageMonth)) or 0
+    days = db.session.scalar(select(func.count()).select_from(UsageAccountDay)) or 0
     if db.engine.dialect.name == "postgresql":
         size = db.session.scalar(
             text(
