@@ -63,7 +63,7 @@ def fresh_schema(app) -> None:
     else:
         db.session.remove()
         db.engine.dispose()
-        path = Path(db.engine.url.database)
+        path = Path(db.engine.url.database or "")
         path.unlink(missing_ok=True)
     upgrade(directory=str(ROOT / "migrations"))
 
@@ -100,6 +100,7 @@ def build_history(app, sandbox, companies: int, licenses: int) -> dict:
     outcome = timed("same-day resync", lambda: run_inline(account))
     refresh_calls = control.calls("UsageReport/AllCompanies/products") - before
     status = db.session.get(UsageStatus, account.id)  # as if the month had just ended
+    assert status is not None and status.month_end_through is not None
     status.month_end_through = status.month_end_through - timedelta(days=31)
     db.session.commit()
     before = control.calls("UsageReport/AllCompanies/products")
@@ -124,8 +125,8 @@ def storage(app) -> tuple[int, int, float]:
     from mspweb.extensions import db
     from mspweb.models.usage import UsageAccountDay, UsageMonth
 
-    months = db.session.scalar(select(func.count()).select_from(UsageMonth))
-    days = db.session.scalar(select(func.count()).select_from(UsageAccountDay))
+    months = db.session.scalar(select(func.count()).select_from(UsageMonth)) or 0
+    days = db.session.scalar(select(func.count()).select_from(UsageAccountDay)) or 0
     if db.engine.dialect.name == "postgresql":
         size = db.session.scalar(
             text(
@@ -143,8 +144,28 @@ def storage(app) -> tuple[int, int, float]:
     return months, days, (size or 0) / 1e6
 
 
-def measure(app, requests: int) -> list[tuple[str, float, float, float]]:
-    """(url, cold ms, median ms, p95 ms) of each report page."""
+def sql_timer():
+    """A list that collects each SQL statement's seconds (cursor execute to its end)."""
+    from sqlalchemy import event
+
+    from mspweb.extensions import db
+
+    spent: list[float] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        conn.info["bench_started"] = time.perf_counter()
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        spent.append(time.perf_counter() - conn.info.pop("bench_started", time.perf_counter()))
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    event.listen(db.engine, "after_cursor_execute", after)
+    return spent
+
+
+def measure(app, requests: int) -> list[tuple]:
+    """(url, cold ms, median ms, p95 ms, median CPU ms, median SQL ms) of each report page:
+    wall time, the process's CPU time and the time spent in SQL statements of each request."""
     from mspweb.usage.refresh import utc_today
 
     last_month = (utc_today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
@@ -156,17 +177,22 @@ def measure(app, requests: int) -> list[tuple[str, float, float, float]]:
     ]
     client = app.test_client()
     client.post("/login", data={"email": EMAIL, "password": PASSWORD})
+    spent = sql_timer()
     results = []
     for url in urls:
-        times = []
+        times, cpu, sql = [], [], []
         for _ in range(requests):
-            started = time.perf_counter()
+            spent.clear()
+            started, cpu_started = time.perf_counter(), time.process_time()
             response = client.get(url)
             times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - cpu_started) * 1000)
+            sql.append(sum(spent) * 1000)
             assert response.status_code == 200, (url, response.status_code)
         ordered = sorted(times)
         p95 = ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
-        results.append((url, times[0], statistics.median(times), p95))
+        median = statistics.median
+        results.append((url, times[0], median(times), p95, median(cpu), median(sql)))
     return results
 
 
@@ -176,7 +202,15 @@ def main() -> None:
     parser.add_argument("--companies", type=int, default=2000)
     parser.add_argument("--licenses", type=int, default=50_000)
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the pages on the database a previous run built (migrated to head)",
+    )
     args = parser.parse_args()
+    if args.reuse:
+        reuse(args.requests)
+        return
 
     from mspweb.sandbox import SandboxConfig
     from mspweb.sandbox import create_app as sandbox_app
@@ -208,11 +242,31 @@ def main() -> None:
     print(f"storage, 13 months + today: usage_month {months:,} rows, usage_account_day "
           f"{days:,} rows, {megabytes:.1f} MB; per year ~{months * 12 / 14:,.0f} + "
           f"{days * 12 / 14:,.0f} rows, ~{megabytes * 12 / 14:.1f} MB")  # fmt: skip
-    print(f"\n{'page':<42} {'cold ms':>9} {'median ms':>10} {'p95 ms':>8}")
-    for url, cold, median, p95 in results:
+    print_pages(results)
+
+
+def print_pages(results: list[tuple]) -> None:
+    """The page table: wall times, and the median CPU and SQL time of a request."""
+    times = f"{'cold ms':>9} {'median ms':>10} {'p95 ms':>8} {'CPU ms':>7} {'SQL ms':>7}"
+    print(f"\n{'page':<42} {times}")
+    for url, cold, median, p95, cpu, sql in results:
         flag = "" if p95 < TARGET_MS else "  over target"
-        print(f"{url:<42} {cold:9.1f} {median:10.1f} {p95:8.1f}{flag}")
+        print(f"{url:<42} {cold:9.1f} {median:10.1f} {p95:8.1f} {cpu:7.1f} {sql:7.1f}{flag}")
     print(f"load average after: {os.getloadavg()}")
+
+
+def reuse(requests: int) -> None:
+    """Measure the pages on the database a previous run built (after `flask db upgrade`)."""
+    from flask_migrate import upgrade
+
+    app = make_app()
+    with app.app_context():
+        from mspweb.extensions import db
+
+        print(f"reports benchmark (reused data) on {db.engine.dialect.name}, "
+              f"load average {os.getloadavg()}", flush=True)  # fmt: skip
+        upgrade(directory=str(ROOT / "migrations"))
+        print_pages(measure(app, requests))
 
 
 if __name__ == "__main__":

@@ -42,6 +42,21 @@ class UsageMonth(Model):
         ),
         Index("ix_usage_month_account_month", "account_id", "month"),
         Index("ix_usage_month_company_month", "company_id", "month"),
+        # The billing page reads a month's kept figures from this index alone.
+        Index(
+            "ix_usage_month_billing",
+            "account_id",
+            "month",
+            "source",
+            "company_id",
+            "product_code",
+            "license_type",
+            "seat_days",
+            "peak",
+            "seats_end",
+            "seats_last",
+            "product_name",
+        ),  # fmt: skip
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

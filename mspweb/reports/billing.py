@@ -72,6 +72,8 @@ class BillingReport:
     rows: list[BillingRow]
     closed: BillingClose | None
     provisional: bool
+    #: `totals()` when already known (the page's cache keeps them with the lines).
+    known_totals: tuple[int, Decimal] | None = None
 
     def customers(self) -> list[tuple[str, str, list[BillingRow], int, Decimal]]:
         """Lines per customer: (name, portal id, rows, seat-days, average) in order."""
@@ -89,15 +91,22 @@ class BillingReport:
             for (name, portal_id), rows in groups.items()
         ]
 
+    def totals(self) -> tuple[int, Decimal]:
+        """(seat-days, the sum of the average seats) over every line."""
+        return (
+            sum(row.seat_days for row in self.rows),
+            sum((row.average for row in self.rows), Decimal("0.00")),
+        )
+
     @property
     def total_seat_days(self) -> int:
         """Seat-days over every line."""
-        return sum(row.seat_days for row in self.rows)
+        return self.known_totals[0] if self.known_totals else self.totals()[0]
 
     @property
     def total_average(self) -> Decimal:
         """The sum of the lines' average seats."""
-        return sum((row.average for row in self.rows), Decimal("0.00"))
+        return self.known_totals[1] if self.known_totals else self.totals()[1]
 
 
 def parse_month(text: str | None, today: date) -> date:
@@ -141,21 +150,13 @@ def live_rows(account_id: int, month: date, scope: Scope) -> list[BillingRow]:
         .where(scope.covers(UsageMonth.company_id))
     )
     size = days_in_month(month)
+    # Plain tuples: 16,000 lines a month are read several times faster than by column name.
     rows = [
-        BillingRow(
-            r.company_id,
-            r.portal_id,
-            r.name,
-            r.product_code,
-            r.product_name,
-            r.license_type,
-            r.seat_days,
-            r.peak,
-            r.seats,
-            size,
-        )  # fmt: skip
-        for r in db.session.execute(base.where(UsageMonth.source == "msp"))
-        if r.seat_days or r.seats
+        BillingRow(company, portal_id, name, code, product, kind, seat_days, peak, seats, size)
+        for company, portal_id, name, code, product, kind, seat_days, peak, seats in (
+            db.session.execute(base.where(UsageMonth.source == "msp")).tuples()
+        )
+        if seat_days or seats
     ]
     groups: dict[tuple, list] = {}
     pooled = base.add_columns(UsageMonth.days).where(UsageMonth.source != "msp")

@@ -19,10 +19,12 @@ from mspweb.reports.billing import (
     BillingReport,
     billing_report,
     close_month,
+    closed_month,
     csv_lines,
     parse_month,
     reopen_month,
 )
+from mspweb.reports.cache import cached
 from mspweb.reports.common import chosen_account
 from mspweb.reports.delivery import ScheduleError, recent_deliveries, save_schedule
 from mspweb.reports.forms import CloseMonthForm, ReopenMonthForm, ScheduleForm
@@ -30,7 +32,7 @@ from mspweb.reports.views import bp
 from mspweb.reports.xlsx import Column, workbook_response
 from mspweb.scope import current_scope
 from mspweb.usage.refresh import utc_today
-from mspweb.usage.store import add_months
+from mspweb.usage.store import add_months, month_start
 
 #: Customers per page of the billing table (the exports hold every line).
 CUSTOMERS_PER_PAGE = 50
@@ -62,7 +64,35 @@ def _report() -> tuple[BillingReport | None, list, date]:
     )
     if account is None:
         return None, accounts, month
-    return billing_report(account.id, month, current_scope(), utc_today()), accounts, month
+    return _cached_report(account.id, month), accounts, month
+
+
+def _key(account_id: int, month: date, close) -> tuple:
+    """What a month's lines depend on besides the data stamp: the close (if any) they were
+    frozen by (its time too, as SQLite may give a reopened and re-closed month the same id)."""
+    return (account_id, month, close.id if close else None, close.closed_at if close else None)
+
+
+def _cached_report(account_id: int, month: date) -> BillingReport:
+    """The month's billing, its lines and totals computed once per data stamp, scope and
+    close."""
+    scope, today = current_scope(), utc_today()
+    close = closed_month(account_id, month)
+
+    def compute() -> tuple[list, tuple]:
+        report = billing_report(account_id, month, scope, today)
+        return report.rows, report.totals()
+
+    rows, totals = cached("billing", scope, _key(account_id, month, close), compute)
+    provisional = close is None and month >= month_start(today)
+    return BillingReport(account_id, month, rows, close, provisional, known_totals=totals)
+
+
+def _customers(report: BillingReport) -> list:
+    """The lines per customer with their totals (see `BillingReport.customers`), cached
+    with the lines."""
+    key = _key(report.account_id, report.month, report.closed)
+    return cached("billing-customers", current_scope(), key, report.customers)
 
 
 @bp.get("/billing")
@@ -76,7 +106,7 @@ def _page(report, accounts, month, reopen_form=None, status=200):
     args = {"month": f"{month:%Y-%m}"}
     if report is not None:
         args["account"] = str(report.account_id)
-    customers = report.customers() if report is not None else []
+    customers = _customers(report) if report is not None else []
     number = max(1, query_int(request.args.get("page")) or 1)
     customer_page = Page(
         customers[(number - 1) * CUSTOMERS_PER_PAGE : number * CUSTOMERS_PER_PAGE],

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
-from flask import Response, request
+from flask import Response, render_template, request
+from markupsafe import Markup
 
 from mspweb.htmx_utils import render, wants_fragment
 from mspweb.licenses.export import neutralise
-from mspweb.licenses.lookups import product_choices, visible_company
+from mspweb.licenses.lookups import visible_company
+from mspweb.licenses.stamp import cached_products
 from mspweb.licenses.status import STATUSES
-from mspweb.reports.license_users import FIGURES, GROUPS, ReportFilters, report
+from mspweb.reports.cache import cached
+from mspweb.reports.license_users import FIGURES, GROUPS, GroupRow, ReportFilters, report
 from mspweb.reports.views import bp
 from mspweb.reports.xlsx import Column, workbook_response
 from mspweb.scope import current_scope
@@ -34,26 +38,53 @@ def license_users():
     """Licenses grouped by the chosen key, one row per group, with totals."""
     filters = _filters()
     scope = current_scope()
-    groups, total = report(filters, scope, utc_today())
     response = render(
         "reports/license_users.html",
         "reports/_license_users.html",
         filters=filters,
-        groups=groups,
-        total=total,
+        report_html=_table_html(filters),
         group_labels=GROUPS,
         statuses=STATUSES,
-        products=product_choices(scope),
+        products=cached_products(scope),
     )
     if wants_fragment():
         from flask import url_for
 
-        response.headers["HX-Push-Url"] = url_for("reports.license_users", **filters.args())  # type: ignore[arg-type]
+        args: dict[str, Any] = dict(filters.args())
+        response.headers["HX-Push-Url"] = url_for("reports.license_users", **args)
     return response
 
 
+def _report(filters: ReportFilters) -> tuple[list[GroupRow], GroupRow]:
+    """The groups and totals, computed once per data stamp, day, scope and filters."""
+    scope, today = current_scope(), utc_today()
+    key = (tuple(sorted(filters.args().items())), today)
+    return cached("license-users", scope, key, lambda: report(filters, scope, today))
+
+
+def _table_html(filters: ReportFilters) -> Markup:
+    """The report's table (`reports/_license_users.html`), rendered once per data stamp, day,
+    scope and filters: thousands of groups each with a link cost more to render than to count.
+    It holds no form, no token and nothing of the user but the scope, which keys it."""
+    scope, today = current_scope(), utc_today()
+    key = (tuple(sorted(filters.args().items())), today)
+
+    def compute() -> Markup:
+        groups, total = _report(filters)
+        html = render_template(
+            "reports/_license_users.html",
+            filters=filters,
+            groups=groups,
+            total=total,
+            group_labels=GROUPS,
+        )
+        return Markup(html)
+
+    return cached("license-users-html", scope, key, compute)
+
+
 def _table(filters: ReportFilters):
-    groups, total = report(filters, current_scope(), utc_today())
+    groups, total = _report(filters)
     return [*groups, total]
 
 

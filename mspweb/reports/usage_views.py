@@ -6,11 +6,13 @@ from flask import abort, jsonify, request, url_for
 
 from mspweb.htmx_utils import render, wants_fragment
 from mspweb.licenses.lookups import visible_company
+from mspweb.reports.cache import cached
 from mspweb.reports.common import chosen_account
 from mspweb.reports.usage_report import (
     RANGES,
     UsageFilters,
     UsageRangeError,
+    UsageSeries,
     usage_choices,
     usage_series,
 )
@@ -36,8 +38,12 @@ def usage():
     """Seats used and bought per day: the chart (from the JSON endpoint) and the table."""
     filters, account, accounts = _filters()
     scope = current_scope()
-    series = usage_series(account.id, filters, scope, utc_today()) if account else None
-    companies, codes = usage_choices(account.id, scope) if account else ([], [])
+    series = _series(account.id, filters) if account else None
+    companies, codes = (
+        cached("usage-choices", scope, (account.id,), lambda: usage_choices(account.id, scope))
+        if account
+        else ([], [])
+    )
     args = dict(filters.args(), **({"account": account.id} if account else {}))
     response = render(
         "reports/usage.html",
@@ -63,4 +69,13 @@ def usage_data():
     filters, account, _ = _filters()
     if account is None:
         return jsonify({"days": [], "used": [], "bought": []})
-    return jsonify(usage_series(account.id, filters, current_scope(), utc_today()).as_json())
+    return jsonify(_series(account.id, filters).as_json())
+
+
+def _series(account_id: int, filters: UsageFilters) -> UsageSeries:
+    """The curve, computed once per data stamp, day, scope and filters."""
+    scope, today = current_scope(), utc_today()
+    key = (account_id, tuple(sorted(filters.args().items())), today)
+    return cached(
+        "usage-series", scope, key, lambda: usage_series(account_id, filters, scope, today)
+    )
