@@ -7,6 +7,7 @@ from mspweb.api import (  # noqa: F401  (each module adds its views to `bp`)
     views_audit,
     views_companies,
     views_licenses,
+    views_reports,
 )
 from mspweb.api.blueprint import bp
 
