@@ -91,3 +91,64 @@ def test_billing_report_api_is_strict_about_its_parameters(app, admin):
     assert client.get("/api/v1/reports/billing?account=999999").status_code == 404
     empty = client.get("/api/v1/reports/billing").get_json()  # no account yet: no lines
     assert empty["items"] == [] and empty["account"] is None and empty["next"] is None
+
+
+def test_r12_usage_report_api_is_the_pages_series_in_the_tokens_scope(
+    app, import_demo, sandbox, admin
+):
+    from datetime import timedelta
+
+    from mspweb.reports.usage_report import UsageFilters, usage_series
+    from mspweb.usage.refresh import utc_today
+
+    account = import_demo("northwind")
+    assert backfill_inline(account.id)["status"] == "succeeded"
+    admin_client = TokenClient(app.test_client(), create_token(admin, "a").secret)
+    db.session.commit()
+    body = admin_client.get("/api/v1/reports/usage?range=90d").get_json()
+    series = usage_series(account.id, UsageFilters(range="90d"), Scope(role="admin"), utc_today())
+    assert [item["day"] for item in body["days"]] == [day.isoformat() for day in series.days]
+    assert [item["used"] for item in body["days"]] == series.used and any(series.used)
+    assert [item["bought"] for item in body["days"]] == series.bought
+    end = utc_today()
+    start = end - timedelta(days=9)
+    custom = admin_client.get(f"/api/v1/reports/usage?from={start}&to={end}").get_json()
+    assert len(custom["days"]) == 10 and custom["days"][0]["day"] == start.isoformat()
+    # a customer token: its own company's seats, and another company's portal id is 404
+    companies = db.session.scalars(
+        select(Company).where(Company.account_id == account.id).order_by(Company.id)
+    ).all()
+    mine_company = next(c for c in companies if c.entity_type != 1001 and c.parent_id)
+    foreign = next(c for c in companies if c.id != mine_company.id and c.parent_id)
+    customer = make_user("own@example.com", "customer-password-1", "customer", mine_company)
+    own = TokenClient(app.test_client(), create_token(customer, "c").secret)
+    db.session.commit()
+    g.pop("mspweb_scope", None)  # the test's app context outlives a request: drop its cache
+    mine = own.get("/api/v1/reports/usage?range=90d").get_json()
+    scoped = usage_series(
+        account.id, UsageFilters(range="90d"), Scope.for_user(customer), utc_today()
+    )
+    assert [item["used"] for item in mine["days"]] == scoped.used
+    assert scoped.used != series.used  # the test can fail: the whole account uses more
+    g.pop("mspweb_scope", None)
+    refused = own.get(f"/api/v1/reports/usage?company={foreign.portal_id}")
+    assert refused.status_code == 404 and refused.mimetype == PROBLEM
+
+
+def test_usage_report_api_is_strict_about_its_parameters(app, admin):
+    client = TokenClient(app.test_client(), create_token(admin, "t").secret)
+    db.session.commit()
+    for query, parameter in (
+        ("range=7d", "range"),
+        ("from=2026-01-01", "to"),
+        ("from=yesterday&to=2026-01-01", "from"),
+        ("from=2026-02-01&to=2026-01-01", "from"),
+        ("from=2020-01-01&to=2026-01-01", "from"),
+        ("range=30d&from=2026-01-01&to=2026-01-02", "range"),
+        ("account=0", "account"),
+        ("colour=blue", "colour"),
+    ):
+        response = client.get(f"/api/v1/reports/usage?{query}")
+        assert response.status_code == 400 and response.mimetype == PROBLEM, query
+        assert response.get_json()["parameter"] == parameter, (query, response.get_json())
+    assert client.get("/api/v1/reports/usage").get_json() == {"account": None, "days": []}

@@ -180,6 +180,7 @@ API_LISTINGS = (
     "/api/v1/accounts",
     "/api/v1/audit",
     "/api/v1/reports/billing",
+    "/api/v1/reports/usage",
 )
 
 
