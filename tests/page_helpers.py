@@ -164,3 +164,15 @@ def count_queries() -> Iterator[QueryCount]:
         yield counter
     finally:
         event.remove(db.engine, "before_cursor_execute", _count)
+
+
+def response_text(response) -> str:
+    """The response's text; an XLSX workbook's XML parts (issue 10's report exports)."""
+    import io
+    import zipfile
+
+    body = response.get_data()
+    if response.mimetype.endswith("spreadsheetml.sheet"):
+        with zipfile.ZipFile(io.BytesIO(body)) as book:
+            return "\n".join(book.read(name).decode() for name in book.namelist())
+    return body.decode()

@@ -11,14 +11,12 @@ held against the answer: only what the server adds counts.
 
 from __future__ import annotations
 
-import io
-import zipfile
 from urllib.parse import unquote_plus, urlencode
 
 import pytest
 
 from tests.api_matrix import api_body, api_values, token_clients
-from tests.page_helpers import HX
+from tests.page_helpers import HX, response_text
 from tests.scoping_world import build_scoping_world
 from tests.url_map import routes
 
@@ -60,20 +58,11 @@ def _leaks(world, response, request_text: str) -> list[str]:
     """The canaries in the response (body and headers) that the request did not carry."""
     sent = unquote_plus(request_text)
     answer = (
-        _body_text(response)
+        response_text(response)
         + "\n"
         + "\n".join(f"{name}: {value}" for name, value in response.headers.items())
     )
     return [canary for canary in world.canaries.all() if canary not in sent and canary in answer]
-
-
-def _body_text(response) -> str:
-    """The response's text; an XLSX workbook's XML parts (issue 10's report exports)."""
-    body = response.get_data()
-    if response.mimetype.endswith("spreadsheetml.sheet"):
-        with zipfile.ZipFile(io.BytesIO(body)) as book:
-            return "\n".join(book.read(name).decode() for name in book.namelist())
-    return body.decode()
 
 
 def _probes(world) -> list[dict[str, object]]:

@@ -19,7 +19,7 @@ from mspweb.extensions import db
 from mspweb.models import Account, SyncRun
 from mspweb.sync.queueing import request_sync
 from tests.conftest import ROOT, run_worker
-from tests.page_helpers import HX
+from tests.page_helpers import HX, response_text
 from tests.plugins.sync import sync_now
 from tests.url_map import routes
 
@@ -45,7 +45,9 @@ def imported(fast_portal, sandbox, admin_client) -> Account:
     assert response.status_code == 200, response.text
     run_worker(fast_portal)
     account = db.session.scalars(select(Account)).one()
-    assert db.session.scalars(select(SyncRun.status)).all() == ["succeeded"]
+    runs = db.session.execute(select(SyncRun.trigger, SyncRun.status).order_by(SyncRun.id))
+    # the import's sync, then the usage backfill it queued (issue 10)
+    assert [tuple(run) for run in runs] == [("import", "succeeded"), ("backfill", "succeeded")]
     return account
 
 
@@ -84,7 +86,7 @@ def test_portal_password_is_never_shown_again_in_any_page_fragment_or_export(
             continue
         for headers in ({}, HX):
             response = admin_client.get(route.url, headers=headers)
-            body = response.get_data(as_text=True)
+            body = response_text(response)
             assert SECRET not in body, route.endpoint
             assert SECRET not in str(response.headers), route.endpoint
             seen += 1
