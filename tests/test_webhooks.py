@@ -164,6 +164,8 @@ def test_company_events_come_from_the_runs_change_records(app, import_demo, rece
     endpoint = _endpoint(receiver.url, events=["company.added", "company.renamed"])
     run = db.session.scalar(select(SyncRun).where(SyncRun.account_id == account.id))
     company = db.session.scalar(select(Company).where(Company.account_id == account.id))
+    # the run's own records (the first sync adds every company) make way for the test's
+    db.session.execute(ChangeRecord.__table__.delete().where(ChangeRecord.sync_run_id == run.id))
     for kind, field, old, new in (
         ("company.added", None, None, None),
         ("company.renamed", "name", "Old name", company.name),
@@ -191,6 +193,25 @@ def test_company_events_come_from_the_runs_change_records(app, import_demo, rece
         renamed["data"]["old"] == "Old name" and renamed["data"]["portal_id"] == company.portal_id
     )
     assert endpoint.id
+
+
+def test_company_events_of_a_real_sync_after_a_rename_and_a_removal(
+    app, import_demo, sandbox, receiver
+):
+    account = import_demo("northwind")
+    _endpoint(receiver.url, events=["company.renamed", "company.unlinked", "company.added"])
+    companies = {c["name"]: c for c in sandbox.control.companies("northwind")}
+    renamed, gone = companies["Cedar Water KG"], companies["Ωmega ΑΕ"]
+    sandbox.control.rename_company(renamed["id"], "Cedar Water Group")
+    sandbox.control.remove_company(gone["id"])
+    assert sync_now(account)["status"] == "succeeded"
+    run_worker(app)
+    assert sorted(receiver.events()) == ["company.renamed", "company.unlinked"]
+    bodies = {json.loads(r.body)["type"]: json.loads(r.body) for r in receiver.requests}
+    assert bodies["company.renamed"]["data"]["portal_id"] == renamed["id"]
+    assert bodies["company.unlinked"]["data"]["portal_id"] == gone["id"]
+    run_worker(app)  # nothing more: each event once
+    assert len(receiver.requests) == 2
 
 
 def test_license_events_from_real_syncs_fire_once_and_again_after_recovering(
