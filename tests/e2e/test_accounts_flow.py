@@ -34,14 +34,20 @@ def test_r14_admin_adds_the_demo_account_and_watches_its_first_sync(
     status = page.locator(".account-card .sync-status")
     expect(status).to_have_attribute("data-status", "succeeded", timeout=SYNC_TIMEOUT)
     expect(status).to_contain_text("Finished")
-    expect(status).to_contain_text("First sync after import")
-    expect(status.locator("ul.changes")).to_contain_text("added")
+    # The card follows the account's latest run: the import's sync, then the usage backfill
+    # that sync queues once it succeeded (issue 10).
+    expect(status).to_contain_text(re.compile("First sync after import|Usage backfill"))
     expect(page.locator(".account-card")).to_have_attribute("data-state", "synchronized")
     screenshot(page, "accounts")
 
-    status.get_by_role("link", name="Details").click()
+    first = db.session.scalar(select(SyncRun.id).where(SyncRun.trigger == "import"))
+    page.goto(f"/syncs/{first}/status")
     expect(page.get_by_role("heading", name=re.compile("Synchronization of"))).to_be_visible()
-    expect(page.locator(".sync-status")).to_contain_text("Licenses:")
+    run_status = page.locator(".sync-status")
+    expect(run_status).to_contain_text("First sync after import")
+    expect(run_status).to_contain_text("Finished")
+    expect(run_status.locator("ul.changes")).to_contain_text("added")
+    expect(run_status).to_contain_text("Licenses:")
     screenshot(page, "sync-status")
 
 
