@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from datetime import date
@@ -13,6 +11,7 @@ from flask import Response, stream_with_context
 from sqlalchemy import Select
 
 from mspweb.changelog.records import KIND_LABELS
+from mspweb.csv_chunks import CsvChunks
 from mspweb.extensions import db
 from mspweb.licenses.export import neutralise
 
@@ -66,14 +65,8 @@ def csv_row(row) -> list[str]:
 
 def csv_lines(query: Select) -> Iterator[str]:
     """The CSV text in chunks: the header, then one chunk per batch of rows."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-
-    def drain() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
+    writer = CsvChunks()
+    drain = writer.drain
 
     writer.writerow(HEADER)
     yield drain()

@@ -7,14 +7,13 @@ carriage return) are neutralised with a leading apostrophe.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from datetime import date, timedelta
 
 from flask import Response, stream_with_context
 from sqlalchemy import String, cast
 
+from mspweb.csv_chunks import CsvChunks
 from mspweb.extensions import db
 from mspweb.licenses.filters import LicenseFilters
 from mspweb.licenses.lookups import product_choices
@@ -61,14 +60,8 @@ def csv_lines(filters: LicenseFilters, scope: Scope, today: date | None = None) 
     one more query. 200,000 rows stream in seconds, in the memory of one batch.
     """
     today = today or date.today()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-
-    def drain() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
+    writer = CsvChunks()
+    drain = writer.drain
 
     writer.writerow(HEADER)
     yield drain()
