@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import has_request_context, request
 
+from mspweb.database import begin_write
 from mspweb.extensions import db
 from mspweb.models import AuditEntry, User
 
@@ -46,6 +47,5 @@ def record_now(
 ) -> AuditEntry:
     """Commit pending work, then record and commit the entry in a transaction of its own that
     takes SQLite's write lock up front (so concurrent requests queue instead of failing)."""
-    db.session.commit()
-    db.session.connection(execution_options={"sqlite_immediate": True})
+    begin_write(db.session)
     return record(action, target, outcome, details, user, commit=True)

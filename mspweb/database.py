@@ -4,14 +4,27 @@ SQLite (the embedded default) is shared by the web, worker and scheduler process
 pages read while a sync writes, a busy timeout makes writers queue instead of failing, and
 transactions are begun explicitly (pysqlite's implicit BEGIN is turned off) so that a sync can
 take the write lock up front with ``BEGIN IMMEDIATE`` (execution option ``sqlite_immediate``).
+
+A web request that may write (any method but GET, HEAD and OPTIONS) begins every transaction
+with ``BEGIN IMMEDIATE`` too. A deferred transaction that read first and writes later cannot
+wait for the lock: when another process committed in between, SQLite refuses the upgrade at
+once ("database is locked") instead of calling the busy handler, so six people saving at the
+same moment got 500s (issue 15, finding 9). Taking the lock up front makes them queue. A GET
+that writes (an API token's first use) calls :func:`begin_write` first. Requests must not hold
+a transaction open across slow work (portal calls, password hashing): they commit first.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, scoped_session
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @event.listens_for(Engine, "connect")
@@ -31,5 +44,15 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
 def _sqlite_on_begin(connection: Connection) -> None:
     if connection.dialect.name != "sqlite":
         return
-    immediate = connection.get_execution_options().get("sqlite_immediate", False)
+    immediate = connection.get_execution_options().get("sqlite_immediate", False) or (
+        has_request_context() and request.method not in READ_ONLY_METHODS
+    )
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def begin_write(session: Session | scoped_session[Any]) -> None:
+    """End `session`'s transaction (committing what it holds) and begin one that takes
+    SQLite's write lock up front, so that the write which follows waits for other writers
+    instead of failing. Objects loaded before are read again on next access."""
+    session.commit()
+    session.connection(execution_options={"sqlite_immediate": True})

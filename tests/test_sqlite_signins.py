@@ -1,6 +1,8 @@
-"""Six people signing in at the same moment on the embedded default (issue 15, finding 9):
-SQLite behind gunicorn with two workers. Every sign-in succeeds: a write that meets the lock
-waits for it (busy timeout, WAL, short transactions) instead of failing "database is locked"."""
+"""Many people writing at the same moment on the embedded default (issue 15, finding 9):
+SQLite behind gunicorn. Six sign-ins at once (two workers), then pages that write at once
+(four workers): administrators creating users, and API tokens used for the first time by a
+GET. Every request succeeds: a write that meets the lock waits for it (busy timeout, WAL, a
+request that writes takes the lock up front) instead of failing "database is locked"."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,6 +37,20 @@ with app.app_context():
     upgrade()
     for number in range({people}):
         create_user(f"person{{number}}@msp.example", "{password}", "admin", None)
+    db.session.commit()
+"""
+TOKENS = """
+from mspweb import create_app
+from mspweb.api.tokens import create_token
+from mspweb.extensions import db
+from mspweb.models import User
+from sqlalchemy import select
+app = create_app()
+with app.app_context():
+    for number in range({people}):
+        user = db.session.scalar(select(User).where(User.email == f"person{{number}}@msp.example"))
+        for round_ in range({rounds}):
+            print(create_token(user, f"round {{round_}}").secret)
     db.session.commit()
 """
 
@@ -63,9 +81,8 @@ def _prepared(base: str) -> tuple[requests.Session, str]:
     return browser, token
 
 
-def test_finding9_six_simultaneous_sign_ins_on_sqlite_all_succeed(tmp_path: Path, redis_url):
+def _environment(tmp_path: Path, redis_url: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.pop("DATABASE_URL", None)
     env.update(
         DATABASE_URL=f"sqlite:///{tmp_path / 'signins.db'}",
         REDIS_URL=redis_url,
@@ -75,31 +92,80 @@ def test_finding9_six_simultaneous_sign_ins_on_sqlite_all_succeed(tmp_path: Path
         MSPWEB_FERNET_KEYS="Qn7bY4oV9XbfTnQ3m1V1oVfTQ2aXzZl1wS1j2eYcP8E=",
         LOGIN_RATE_LIMIT="1000 per minute",
         LOGIN_ADDRESS_RATE_LIMIT="1000 per minute",
+        API_RATE_LIMIT="1000 per minute",
         PYTHONPATH=str(ROOT),
     )
     setup = SETUP.format(people=PEOPLE, password=PASSWORD)
     subprocess.run([sys.executable, "-c", setup], env=env, cwd=ROOT, check=True, timeout=120)
+    return env
+
+
+@contextmanager
+def _gunicorn(env: dict[str, str], workers: int, log: Path) -> Iterator[str]:
+    """gunicorn serving the console with `workers` processes, its errors in `log`; its URL."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     web = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}"]
-        + ["wsgi:app"],
+        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind"]
+        + [f"127.0.0.1:{port}", "wsgi:app"],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log.open("wb"),
     )
     try:
         _wait_until_up(base, web)
+        yield base
+    finally:
+        web.send_signal(signal.SIGTERM)
+        try:
+            web.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            web.kill()
+            web.wait()
+
+
+def _at_once(calls: list[Callable[[], int]]) -> list[int]:
+    """Run `calls` in threads released together; their results, in order."""
+    start = threading.Barrier(len(calls))
+    results: list[int] = [0] * len(calls)
+
+    def run(index: int) -> None:
+        start.wait()
+        results[index] = calls[index]()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def _sign_in(base: str, number: int) -> tuple[requests.Session, str]:
+    """Person `number` signed in; the session and the CSRF token of its pages."""
+    browser, token = _prepared(base)
+    answer = browser.post(
+        f"{base}/login",
+        data={"email": f"person{number}@msp.example", "password": PASSWORD, "csrf_token": token},
+        allow_redirects=False,
+        timeout=120,
+    )
+    assert answer.status_code == 302, answer.status_code
+    page = browser.get(f"{base}/users", timeout=60).text
+    return browser, re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+
+
+def test_finding9_six_simultaneous_sign_ins_on_sqlite_all_succeed(tmp_path: Path, redis_url):
+    env = _environment(tmp_path, redis_url)
+    with _gunicorn(env, workers=2, log=tmp_path / "gunicorn.log") as base:
         statuses: list[int] = []
         for _round in range(3):
             browsers = [_prepared(base) for _ in range(PEOPLE)]
-            start = threading.Barrier(PEOPLE)
 
-            def sign_in(number: int, browsers=browsers, start=start) -> None:
+            def sign_in(number: int, browsers=browsers) -> int:
                 browser, token = browsers[number]
-                start.wait()
-                answer = browser.post(
+                return browser.post(
                     f"{base}/login",
                     data={
                         "email": f"person{number}@msp.example",
@@ -108,19 +174,58 @@ def test_finding9_six_simultaneous_sign_ins_on_sqlite_all_succeed(tmp_path: Path
                     },
                     allow_redirects=False,
                     timeout=120,
-                )
-                statuses.append(answer.status_code)
+                ).status_code
 
-            threads = [threading.Thread(target=sign_in, args=(n,)) for n in range(PEOPLE)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-        assert statuses == [302] * (3 * PEOPLE), statuses
-    finally:
-        web.send_signal(signal.SIGTERM)
-        try:
-            web.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            web.kill()
-            web.wait()
+            statuses += _at_once([lambda n=n: sign_in(n) for n in range(PEOPLE)])
+        errors = (tmp_path / "gunicorn.log").read_text(errors="replace")
+        assert statuses == [302] * (3 * PEOPLE), (statuses, errors[-3000:])
+
+
+def test_finding9_pages_that_write_at_the_same_moment_on_sqlite_all_succeed(
+    tmp_path: Path, redis_url
+):
+    rounds = 4
+    env = _environment(tmp_path, redis_url)
+    made = subprocess.run(
+        [sys.executable, "-c", TOKENS.format(people=PEOPLE, rounds=rounds)],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        timeout=120,
+        capture_output=True,
+        text=True,
+    )
+    secrets = made.stdout.split()
+    assert len(secrets) == PEOPLE * rounds
+    with _gunicorn(env, workers=4, log=tmp_path / "gunicorn.log") as base:
+        people = [_sign_in(base, number) for number in range(PEOPLE)]
+        statuses: list[int] = []
+        for round_ in range(rounds):
+
+            def create_user(number: int, round_: int = round_) -> int:
+                browser, csrf = people[number]
+                return browser.post(
+                    f"{base}/users",
+                    data={
+                        "email": f"new{round_}-{number}@msp.example",
+                        "password": PASSWORD,
+                        "role": "admin",
+                        "csrf_token": csrf,
+                    },
+                    allow_redirects=False,
+                    timeout=120,
+                ).status_code
+
+            def first_use(number: int, round_: int = round_) -> int:
+                secret = secrets[number * rounds + round_]
+                return requests.get(
+                    f"{base}/api/v1/accounts",
+                    headers={"Authorization": f"Bearer {secret}"},
+                    timeout=120,
+                ).status_code
+
+            calls = [lambda n=n: create_user(n) for n in range(PEOPLE)]
+            calls += [lambda n=n: first_use(n) for n in range(PEOPLE)]
+            statuses += _at_once(calls)
+        errors = (tmp_path / "gunicorn.log").read_text(errors="replace")
+        assert statuses == ([303] * PEOPLE + [200] * PEOPLE) * rounds, (statuses, errors[-3000:])

@@ -189,6 +189,7 @@ def _import(portal_url, business_url, username, password, requested_by) -> Accou
         raise ImportRefused(
             f"The account {username} on these portals has already been imported.", "duplicate"
         )
+    db.session.commit()  # end the read: the portal calls below run outside any transaction
     settings = replace(client_settings(None), max_attempts=2, max_total_wait=10.0)
     msp_user = business_user = None
     msp_ok = business_ok = False

@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from mspweb import audit
+from mspweb.database import begin_write
 from mspweb.extensions import db
 from mspweb.models import ApiToken, User
 from mspweb.models.base import utcnow
@@ -97,8 +98,9 @@ def authenticate(secret: str) -> ApiToken | None:
         return None
     now = utcnow()
     last_used = token.last_used_at
-    first_use = last_used is None
     if last_used is None or now - last_used > timedelta(minutes=1):
+        begin_write(db.session)  # a GET writes here: take SQLite's lock before (finding 9)
+        first_use = token.last_used_at is None  # read again, under the lock
         token.last_used_at = now
         if first_use:
             audit.record(
