@@ -24,168 +24,46 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import re
-import socket
 import subprocess
 import sys
 import threading
 import time
-from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
-
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.load_figures import cpu_snapshot, cpu_used, machine, summary  # noqa: E402
+from bench.load_stack import (  # noqa: E402
+    FERNET_KEY,
+    QUEUE,
+    console_env,
+    ensure_database,
+    start_gunicorn,
+    start_sandbox,
+    stop,
+    wait_until,
+)
+from bench.load_users import (  # noqa: E402
+    HX,
+    SCENARIOS,
+    USER_PASSWORD,
+    User,
+    lookups,
+    run_phase,
+    sign_in,
+)
+
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/bench_load"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/7"
-FERNET_KEY = "Qn7bY4oV9XbfTnQ3m1V1oVfTQ2aXzZl1wS1j2eYcP8E="
-SECRET_KEY = "bench-load-secret-key-not-for-production"
-QUEUE = "mspweb-bench-load"
-USER_PASSWORD = "bench-user-password-1"
 TARGET_RATIO = 2.0
-HX = {"HX-Request": "true"}
-
-#: Scenario name -> weight: how often a user picks it.
-SCENARIOS = {
-    "licenses: first page": 3,
-    "licenses: by tag": 2,
-    "licenses: by tree node": 2,
-    "licenses: by status": 2,
-    "licenses: search": 2,
-    "licenses: sort": 2,
-    "licenses: paging": 2,
-    "customers": 1,
-    "computers": 1,
-    "tag edit": 2,
-}
-
 
 # -- processes ----------------------------------------------------------------------------------
-def free_port() -> int:
-    """A free TCP port on the loopback interface."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until(check, what: str, timeout: float) -> None:
-    """Poll `check()` until it is true; exit with a message after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"{what} did not happen within {timeout:.0f} s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Terminate a child process (SIGTERM, then SIGKILL after 30 s)."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def start_sandbox(companies: int, licenses: int) -> tuple[subprocess.Popen, str]:
-    """The sandbox portal in its own process; returns it and its URL once it answers."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mspweb.sandbox",
-            "--port",
-            str(port),
-            "--companies",
-            str(companies),
-            "--licenses",
-            str(licenses),
-            "--enable-admin",
-            "--quiet",
-        ],
-        cwd=ROOT,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_until(lambda: requests.get(f"{url}/_sandbox/", timeout=5).ok, "the sandbox", 300)
-    return process, url
-
-
-def console_env(database_url: str, redis_url: str, rate_limit: float) -> dict[str, str]:
-    """The environment of the console's processes (web, worker) for this benchmark."""
-    return dict(
-        os.environ,
-        DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
-        RQ_QUEUE=QUEUE,
-        SECRET_KEY=SECRET_KEY,
-        MSPWEB_FERNET_KEYS=FERNET_KEY,
-        PYTHONPATH=str(ROOT),
-        PORTAL_MAX_CALLS_PER_SECOND=str(rate_limit),
-        LOG_LEVEL="WARNING",
-        LOGIN_RATE_LIMIT="1000 per minute",
-        LOGIN_ADDRESS_RATE_LIMIT="1000 per minute",
-        SESSION_COOKIE_SECURE="0",  # plain HTTP on loopback
-    )
-
-
-def start_gunicorn(env: dict[str, str], workers: int) -> tuple[subprocess.Popen, str]:
-    """gunicorn serving the console with `workers` sync workers; returns once it answers."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--timeout",
-            "120",
-            "--log-level",
-            "warning",
-            "wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    wait_until(lambda: requests.get(f"{base}/healthz", timeout=5).ok, "gunicorn", 120)
-    return process, base
 
 
 # -- the dataset --------------------------------------------------------------------------------
-def ensure_database(database_url: str) -> None:
-    """Create the PostgreSQL database of `database_url` if it does not exist."""
-    if not database_url.startswith("postgres"):
-        return
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(database_url)
-    admin = url.set(drivername="postgresql", database="postgres")
-    with psycopg.connect(
-        admin.render_as_string(hide_password=False), autocommit=True
-    ) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", (url.database,)
-        ).fetchone()
-        if not exists:
-            connection.execute(f'CREATE DATABASE "{url.database}"')
-            print(f"created database {url.database}")
 
 
 def prepare(app, sandbox_url: str, users: int) -> int:
@@ -246,180 +124,7 @@ def prepare(app, sandbox_url: str, users: int) -> int:
         return account.id
 
 
-@dataclass(frozen=True)
-class Lookups:
-    """Real values for the users' filters, picked from the database."""
-
-    tags: list[str]
-    nodes: list[int]
-    licenses: list[int]
-    terms: list[str]
-    pages: int
-
-
-def lookups(app, account_id: int) -> Lookups:
-    """Sample tags, tree nodes, license ids and search terms of the account."""
-    from sqlalchemy import select
-
-    from mspweb.extensions import db
-    from mspweb.models import Company, License, Tag
-
-    rng = random.Random(7)
-    with app.app_context():
-        tags = list(db.session.scalars(select(Tag.name).order_by(Tag.id).limit(400)))
-        nodes = list(
-            db.session.scalars(
-                select(Company.id).where(
-                    Company.account_id == account_id, Company.in_license_tree.is_(True)
-                )
-            )
-        )
-        license_ids = list(
-            db.session.scalars(select(License.id).where(License.account_id == account_id))
-        )
-        products = list(db.session.scalars(select(License.product_name).distinct()))
-        count = len(license_ids)
-    words = sorted({word for name in products + tags for word in re.findall(r"\w{4,}", name)})
-    return Lookups(
-        tags=rng.sample(tags, min(60, len(tags))),
-        nodes=rng.sample(nodes, min(60, len(nodes))),
-        licenses=rng.sample(license_ids, min(2000, len(license_ids))),
-        terms=rng.sample(words, min(40, len(words))) + ["ESET", "Endpoint"],
-        pages=max(1, count // 50),
-    )
-
-
 # -- the people -----------------------------------------------------------------------------------
-def sign_in(base: str, email: str) -> tuple[requests.Session, str]:
-    """A session signed in through the login form, and its CSRF token from a page's meta."""
-    session = requests.Session()
-    form = session.get(f"{base}/login", timeout=60).text
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
-    answer = session.post(
-        f"{base}/login",
-        timeout=60,
-        allow_redirects=False,
-        data={"email": email, "password": USER_PASSWORD, "csrf_token": token},
-    )
-    if answer.status_code != 302:
-        raise SystemExit(f"sign-in of {email} failed: {answer.status_code}")
-    page = session.get(f"{base}/licenses", timeout=120).text
-    return session, re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
-
-
-@dataclass
-class Record:
-    """One request: its scenario, latency, and whether it went right."""
-
-    scenario: str
-    ms: float
-    ok: bool
-    status: int | str
-
-
-@dataclass
-class User:
-    """One person: a signed-in session, its own random choices, its tag edits in flight."""
-
-    number: int
-    base: str
-    session: requests.Session
-    csrf: str
-    rng: random.Random
-    pending_tags: list[tuple[int, str]] = field(default_factory=list)
-    edits: int = 0
-
-    def request(self, look: Lookups) -> Record:
-        """Pick a scenario, send its request, and time it."""
-        scenario = self.rng.choices(list(SCENARIOS), weights=list(SCENARIOS.values()))[0]
-        method, path, data, headers, marker = self._build(scenario, look)
-        started = time.perf_counter()
-        try:
-            response = self.session.request(
-                method,
-                f"{self.base}{path}",
-                data=data,
-                headers=headers,
-                timeout=120,
-                allow_redirects=False,
-            )
-            ok = response.status_code == 200 and marker in response.text
-            status: int | str = response.status_code
-        except requests.RequestException as error:
-            ok, status = False, type(error).__name__
-        return Record(scenario, (time.perf_counter() - started) * 1000, ok, status)
-
-    def _build(self, scenario: str, look: Lookups):
-        rng = self.rng
-        table = 'id="license-table"'
-        if scenario == "licenses: first page":
-            return "GET", "/licenses", None, {}, table
-        if scenario == "customers":
-            return "GET", "/customers", None, {}, "<table"
-        if scenario == "computers":
-            return "GET", "/computers", None, {}, 'id="computers-tree"'
-        if scenario == "tag edit":
-            return self._tag_edit(look)
-        query = {
-            "licenses: by tag": lambda: {"tag": rng.choice(look.tags)},
-            "licenses: by tree node": lambda: {"company": rng.choice(look.nodes)},
-            "licenses: by status": lambda: {
-                "status": rng.choice(
-                    ["expired", "expiring", "overused", "trial", "suspended", "normal"]
-                )
-            },
-            "licenses: search": lambda: {"q": rng.choice(look.terms)},
-            "licenses: sort": lambda: {
-                "sort": rng.choice(
-                    ["product", "user", "units", "expiration", "status", "tags", "pool"]
-                ),
-                "dir": rng.choice(["asc", "desc"]),
-            },
-            "licenses: paging": lambda: {"page": rng.randint(2, look.pages)},
-        }[scenario]()
-        path = "/licenses?" + "&".join(
-            f"{key}={requests.utils.quote(str(value))}" for key, value in query.items()
-        )
-        return "GET", path, None, HX, table
-
-    def _tag_edit(self, look: Lookups):
-        headers = {**HX, "X-CSRFToken": self.csrf}
-        if self.pending_tags and self.rng.random() < 0.5:
-            license_id, name = self.pending_tags.pop(0)
-            return (
-                "POST",
-                "/licenses/tags",
-                {"license": str(license_id), "name": name, "action": "remove"},
-                headers,
-                "Removed tag",
-            )
-        license_id = self.rng.choice(look.licenses)
-        self.edits += 1
-        name = f"bench-{self.number}-{self.edits % 7}"
-        self.pending_tags.append((license_id, name))
-        return "POST", f"/licenses/{license_id}/tags", {"name": name}, headers, name
-
-
-def run_phase(users: list[User], look: Lookups, seconds: float) -> tuple[list[Record], float]:
-    """Every user sends requests back to back for `seconds`; their records, and the start."""
-    records: list[Record] = []
-    lock = threading.Lock()
-    started = time.time()
-    stop_at = time.monotonic() + seconds
-
-    def person(user: User) -> None:
-        mine = []
-        while time.monotonic() < stop_at:
-            mine.append(user.request(look))
-        with lock:
-            records.extend(mine)
-
-    threads = [threading.Thread(target=person, args=(user,), daemon=True) for user in users]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=seconds + 300)
-    return records, started
 
 
 # -- the sync during the second phase -------------------------------------------------------------
@@ -496,112 +201,9 @@ def sync_coverage(runs: list, started: float, seconds: float) -> float:
 
 
 # -- CPU accounting -------------------------------------------------------------------------------
-def _process_cpu(pid: int) -> float:
-    """CPU seconds of a process and its reaped children (utime, stime, cutime, cstime)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
-
-
-def _children(pid: int) -> list[int]:
-    """The live child processes of `pid`."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        found.append(int(entry))
-            except OSError:
-                continue
-    return found
-
-
-def _named(command: str) -> list[int]:
-    """The processes whose command name is `command` (e.g. every PostgreSQL backend)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/comm") as comm:
-                    if comm.read().strip() == command:
-                        found.append(int(entry))
-            except OSError:
-                continue
-    return found
-
-
-def _machine_cpu() -> float:
-    """CPU seconds the whole machine spent busy so far (every process, others' included)."""
-    with open("/proc/stat") as stat:
-        ticks = [int(value) for value in stat.readline().split()[1:]]
-    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)
-    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def cpu_snapshot(groups: dict[str, int]) -> dict[str, float]:
-    """CPU seconds so far: this benchmark process ("bench client"), each named process group
-    (a process and its children), PostgreSQL (every backend, exited ones via the postmaster)
-    and the whole machine."""
-    import resource
-
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    snapshot = {"bench client": usage.ru_utime + usage.ru_stime}
-    for name, pid in groups.items():
-        snapshot[name] = _process_cpu(pid) + sum(_process_cpu(child) for child in _children(pid))
-    snapshot["postgres"] = sum(_process_cpu(pid) for pid in _named("postgres"))
-    snapshot["whole machine"] = _machine_cpu()
-    return snapshot
-
-
-def cpu_used(before: dict[str, float], after: dict[str, float]) -> str:
-    """The CPU seconds each group used between two snapshots, in words."""
-    return ", ".join(f"{name} {after[name] - before.get(name, 0.0):.0f} s" for name in after)
 
 
 # -- figures --------------------------------------------------------------------------------------
-def percentile(values: list[float], share: float) -> float:
-    """The nearest-rank percentile of `values` (0 when empty)."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[max(0, -(-int(share * 100) * len(ordered) // 100) - 1)]
-
-
-def summary(records: list[Record]) -> dict[str, tuple[int, int, float, float]]:
-    """Per scenario and "overall": (requests, errors, p50 ms, p95 ms)."""
-    groups: dict[str, list[Record]] = defaultdict(list)
-    for record in records:
-        groups[record.scenario].append(record)
-    groups["overall"] = records
-    return {
-        name: (
-            len(group),
-            sum(not r.ok for r in group),
-            percentile([r.ms for r in group], 0.50),
-            percentile([r.ms for r in group], 0.95),
-        )
-        for name, group in groups.items()
-    }
-
-
-def machine() -> str:
-    """nproc, CPU model, RAM, OS and Python."""
-    model = "unknown CPU"
-    with open("/proc/cpuinfo") as info:
-        for line in info:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo") as info:
-        kb = int(next(line for line in info if line.startswith("MemTotal")).split()[1])
-    return (
-        f"{os.cpu_count()} CPUs ({model}), {kb / 1024 / 1024:.1f} GiB RAM, "
-        f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
-    )
 
 
 def main() -> None:

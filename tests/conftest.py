@@ -20,7 +20,12 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import text
 
-pytest_plugins = ["tests.plugins.sandbox", "tests.plugins.sync", "tests.plugins.smtp"]
+pytest_plugins = [
+    "tests.plugins.sandbox",
+    "tests.plugins.sync",
+    "tests.plugins.smtp",
+    "tests.plugins.scripted_portal",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_EMAIL = "admin@msp.example"
