@@ -5,13 +5,17 @@ pages read while a sync writes, a busy timeout makes writers queue instead of fa
 transactions are begun explicitly (pysqlite's implicit BEGIN is turned off) so that a sync can
 take the write lock up front with ``BEGIN IMMEDIATE`` (execution option ``sqlite_immediate``).
 
-A web request that may write (any method but GET, HEAD and OPTIONS) begins every transaction
-with ``BEGIN IMMEDIATE`` too. A deferred transaction that read first and writes later cannot
-wait for the lock: when another process committed in between, SQLite refuses the upgrade at
-once ("database is locked") instead of calling the busy handler, so six people saving at the
-same moment got 500s (issue 15, finding 9). Taking the lock up front makes them queue. A GET
-that writes (an API token's first use) calls :func:`begin_write` first. Requests must not hold
-a transaction open across slow work (portal calls, password hashing): they commit first.
+A web request that may write (any method but GET, HEAD and OPTIONS) begins its session's
+transactions with ``BEGIN IMMEDIATE`` too. A deferred transaction that read first and writes
+later cannot wait for the lock: when another process committed in between, SQLite refuses the
+upgrade at once ("database is locked") instead of calling the busy handler, so six people saving
+at the same moment got 500s (issue 15, finding 9). Taking the lock up front makes them queue.
+Only the session's transactions: a connection of its own that the request opens to read (stale
+run recovery) stays deferred, and one that writes (``sqlite_immediate``) is opened only after the
+session's transaction ended (:func:`mspweb.sync.lifecycle.immediate`), since the request would
+otherwise wait for its own lock. A GET that writes (an API token's first use) calls
+:func:`begin_write` first. Requests must not hold a transaction across slow work (portal calls,
+password hashing): they commit first.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -44,10 +48,25 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
 def _sqlite_on_begin(connection: Connection) -> None:
     if connection.dialect.name != "sqlite":
         return
-    immediate = connection.get_execution_options().get("sqlite_immediate", False) or (
-        has_request_context() and request.method not in READ_ONLY_METHODS
-    )
+    immediate = connection.get_execution_options().get("sqlite_immediate", False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@event.listens_for(Session, "after_begin")
+def _sqlite_lock_in_requests_that_write(
+    session: Session, transaction: SessionTransaction, connection: Connection
+) -> None:
+    """A session transaction of a request that may write takes SQLite's write lock up front.
+
+    It has just begun (deferred, so nothing is read or locked yet): it is begun again as
+    ``BEGIN IMMEDIATE`` on the same connection before its first statement."""
+    if connection.dialect.name != "sqlite" or transaction.nested:
+        return
+    if connection.get_execution_options().get("sqlite_immediate", False):
+        return
+    if has_request_context() and request.method not in READ_ONLY_METHODS:
+        connection.exec_driver_sql("ROLLBACK")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def begin_write(session: Session | scoped_session[Any]) -> None:

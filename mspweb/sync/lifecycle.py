@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from flask import has_request_context
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -47,7 +48,12 @@ def job_id_for(run_id: int) -> str:
 
 
 def immediate(connection: Connection) -> Connection:
-    """`connection` set to begin its transactions with BEGIN IMMEDIATE on SQLite."""
+    """`connection` set to begin its transactions with BEGIN IMMEDIATE on SQLite.
+
+    In a request, the session's transaction is committed first: a request that may write holds
+    SQLite's write lock in it (:mod:`mspweb.database`), and this connection would wait for it."""
+    if has_request_context() and db.session().in_transaction():
+        db.session.commit()
     return connection.execution_options(sqlite_immediate=True)
 
 
