@@ -31,6 +31,7 @@ def create_app(config_class: object | str = "config.Config", **overrides: Any) -
         )
 
     db.init_app(app)
+    app.teardown_request(lambda _error: database.release_request_lock(db.session))
     migrate.init_app(
         app, db, directory=app.config.get("MIGRATIONS_DIR", _migrations_dir()), render_as_batch=True
     )

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_REQUEST_LOCK = "mspweb.request_lock"  # session.info key: the transaction locked for a request
 
 
 @event.listens_for(Engine, "connect")
@@ -67,6 +68,19 @@ def _sqlite_lock_in_requests_that_write(
     if has_request_context() and request.method not in READ_ONLY_METHODS:
         connection.exec_driver_sql("ROLLBACK")
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+        session.info[_REQUEST_LOCK] = transaction
+
+
+def release_request_lock(session: Session | scoped_session[Any]) -> None:
+    """At the end of a request: roll back a transaction that took the write lock for it.
+
+    Flask-SQLAlchemy ends the session with the app context; where that context outlives the
+    request (a test client inside an outer app context, a CLI command making requests) the
+    transaction would otherwise keep SQLite locked for everyone else."""
+    current = session() if isinstance(session, scoped_session) else session
+    begun = current.info.pop(_REQUEST_LOCK, None)
+    if begun is not None and current.get_transaction() is begun:
+        current.rollback()
 
 
 def begin_write(session: Session | scoped_session[Any]) -> None:

@@ -82,8 +82,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("licenses.add_tag", "POST"): (302, 302, 404, 404, 302),
     ("licenses.remove_tag", "POST"): (302, 302, 404, 404, 302),
     ("licenses.bulk_tags", "POST"): (302, 302, 404, 404, 302),
-    # Tags: rename and delete are global edits: never for customers, operators only for tags
-    # wholly inside their subtree (B's tag is not even visible to them).
+    # Tags: rename and delete: never for customers; an operator's edit of a tag also used
+    # outside its subtree changes its subtree only (B's tag is not even visible to them).
     ("tags.index", "GET"): (302, 200, 200, 200, 200),
     ("tags.rename", "GET"): (302, 200, 404, 404, 404),
     ("tags.rename", "POST"): (302, 422, 404, 404, 404),

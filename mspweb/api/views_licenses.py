@@ -38,7 +38,8 @@ from mspweb.licenses.status import end_date, status_expr
 from mspweb.licenses.table import license_page
 from mspweb.models import Company, License, LicensePool, LicenseTag, PoolLicense, Site, Tag
 from mspweb.scope import current_scope
-from mspweb.tags.service import TagError, add_tag, begin_write, remove_tag, rename_tag
+from mspweb.tags.confined import rename_as
+from mspweb.tags.service import TagError, add_tag, begin_write, remove_tag
 
 
 def _not_found() -> Exception:
@@ -232,10 +233,11 @@ def list_tags(query: TagQuery):
 
 
 @bp.post("/tags/rename")
-@spec.validate(json=TagRenameBody, resp=responses(200, TagRenamed, 403, 409, 422), tags=["tags"])
+@spec.validate(json=TagRenameBody, resp=responses(200, TagRenamed, 409, 422), tags=["tags"])
 def rename(json: TagRenameBody):
-    """Rename a tag on every license (R09; an existing name merges the two). Operators may
-    rename only tags that are on no license outside their part of the tree."""
+    """Rename a tag on every license (R09; an existing name merges the two). An operator's
+    rename of a tag also used outside its part of the tree renames it on that part only, and
+    `merged` is true only for a merge into a tag the operator can see (issue 15)."""
     if current_user.is_customer:
         raise _not_found()
     begin_write()
@@ -245,15 +247,11 @@ def rename(json: TagRenameBody):
     ).first()
     if row is None:
         raise _not_found()
-    if not current_user.is_admin and row.outside:
-        raise problem(
-            403, "shared-tag", "This tag is also on licenses outside your part of the tree."
-        )
     try:
         tag = db.session.get(Tag, row.id)
         if tag is None:
             raise _not_found()
-        count, merged = rename_tag(tag, json.new_name, current_user)
+        count, merged = rename_as(tag, bool(row.outside), json.new_name, current_user, scope)
         db.session.commit()
     except TagError as error:
         db.session.rollback()

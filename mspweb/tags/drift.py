@@ -21,7 +21,7 @@ from mspweb import audit
 from mspweb.extensions import db
 from mspweb.models import AuditEntry, ChangeKind, ChangeRecord, Company, License, LicenseTag, Tag
 from mspweb.scope import Scope
-from mspweb.tags.service import MAX_TAG_LENGTH, _insert_ignoring_duplicates, tag_id_for
+from mspweb.tags.service import MAX_TAG_LENGTH, insert_ignoring_duplicates, tag_id_for
 
 #: Tags made before tag names were as long as company names were cut at this length.
 OLD_TAG_LENGTH = 100
@@ -130,7 +130,7 @@ def fix_drift(scope: Scope, rows: list[DriftRow], user) -> list[AuditEntry]:
         added = [license_id for license_id in ids if license_id not in had_new]
         if added:
             db.session.execute(
-                _insert_ignoring_duplicates(
+                insert_ignoring_duplicates(
                     LicenseTag,
                     [{"license_id": i, "tag_id": new_id, "origin": "manual"} for i in added],
                 )
@@ -208,7 +208,7 @@ def undo_fix(scope: Scope, entry: AuditEntry, user) -> int:
             delete(LicenseTag).where(LicenseTag.tag_id == new_id, LicenseTag.license_id.in_(added))
         )
     db.session.execute(
-        _insert_ignoring_duplicates(
+        insert_ignoring_duplicates(
             LicenseTag, [{"license_id": i, "tag_id": old_id, "origin": "manual"} for i in ids]
         )
     )

@@ -82,7 +82,7 @@ def tag_id_for(name: str) -> int:
     tag_id = db.session.scalar(select(Tag.id).where(Tag.name == name))
     if tag_id is not None:
         return tag_id
-    db.session.execute(_insert_ignoring_duplicates(Tag, [{"name": name}]))
+    db.session.execute(insert_ignoring_duplicates(Tag, [{"name": name}]))
     return db.session.scalars(select(Tag.id).where(Tag.name == name)).one()
 
 
@@ -92,7 +92,7 @@ def add_tag(license: License, name: str, user, seen_version: int | None = None) 
     version, stale = _bump(license.id, seen_version)
     tag_id = tag_id_for(name)
     result = db.session.execute(
-        _insert_ignoring_duplicates(LicenseTag, [{"license_id": license.id, "tag_id": tag_id}])
+        insert_ignoring_duplicates(LicenseTag, [{"license_id": license.id, "tag_id": tag_id}])
     )
     changed = bool(_rowcount(result))
     audit.record("tag.add", f"license {license.public_key}", details={"tag": name}, user=user)
@@ -134,7 +134,7 @@ def bulk_tag(license_ids: Iterable[int], name: str, action: str, user) -> int:
         targets = [license_id for license_id in ids if license_id not in have]
         if targets:
             db.session.execute(
-                _insert_ignoring_duplicates(
+                insert_ignoring_duplicates(
                     LicenseTag,
                     [{"license_id": license_id, "tag_id": tag_id} for license_id in targets],
                 )
@@ -240,7 +240,7 @@ def _bump(license_id: int, seen_version: int | None) -> tuple[int, bool]:
     return version, seen_version is not None and seen_version != version - 1
 
 
-def _insert_ignoring_duplicates(
+def insert_ignoring_duplicates(
     model: type[Tag] | type[LicenseTag], rows: list[dict[str, Any]]
 ) -> Executable:
     """INSERT that skips rows violating a unique key (PostgreSQL and SQLite)."""

@@ -2,9 +2,11 @@
 every license and delete a tag (R09), each after a confirmation.
 
 A tag is global: renaming or deleting it changes every license that carries it. Administrators
-may do both; operators only for tags that are on no license outside their part of the tree (403
-otherwise). Customer users see their tags here but edit them only on their own licenses (R12):
-renaming or deleting a tag is a 404 for them. A tag the user cannot see at all is a 404.
+and operators may do both; an operator's edit of a tag that is also on licenses outside its part
+of the tree changes the licenses of its part only (mspweb/tags/confined.py), so that the page
+never tells an operator which names other customers use (issue 15). Customer users see their
+tags here but edit them only on their own licenses (R12): renaming or deleting a tag is a 404
+for them. A tag the user cannot see at all is a 404.
 """
 
 from __future__ import annotations
@@ -18,25 +20,21 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from mspweb.extensions import db, login_manager
 from mspweb.htmx_utils import render, wants_fragment
 from mspweb.licenses.forms import RenameTagForm
 from mspweb.licenses.lookups import tag_page, visible_tag
-from mspweb.models import License, LicenseTag, Tag
+from mspweb.models import Tag
 from mspweb.params import query_int
 from mspweb.scope import current_scope
-from mspweb.tags.service import TagError, begin_write, clean_tag_name, delete_tag, rename_tag
+from mspweb.tags.confined import delete_as, rename_as
+from mspweb.tags.service import TagError, begin_write
 
 bp = Blueprint("tags", __name__)
 
 TAGS_PER_PAGE = 100
-SHARED_TAG = (
-    "This tag is also on licenses outside your part of the tree: only an administrator "
-    "can rename or delete it."
-)
 
 
 @bp.before_request
@@ -47,10 +45,9 @@ def _signed_in():
 
 
 def may_manage(tag_row) -> bool:
-    """True when the user may rename or delete this tag (see the module docstring)."""
-    if current_user.is_customer:
-        return False
-    return current_user.is_admin or not tag_row.outside
+    """True when the user may rename or delete this tag: staff may, for every tag they see (an
+    operator's edit of a tag also used outside its subtree changes its subtree only)."""
+    return not current_user.is_customer
 
 
 @bp.get("/tags")
@@ -81,8 +78,9 @@ def rename(tag_id: int):
         )
     tag = db.session.get_one(Tag, tag_id)
     try:
-        seen = _name_in_scope(form.name.data)
-        count, merged = rename_tag(tag, form.name.data, current_user)
+        count, merged = rename_as(
+            tag, bool(tag_row.outside), form.name.data, current_user, current_scope()
+        )
         db.session.commit()
     except (TagError, IntegrityError) as error:
         db.session.rollback()
@@ -95,7 +93,7 @@ def rename(tag_id: int):
         return render("tags/rename.html", "tags/_rename.html", status=422, form=form, tag=tag_row)
     # Issue 15: an operator is told of a merge only with a tag it can see; a name used only
     # outside its subtree answers as a fresh name would, so the answer reveals nothing.
-    how = "merged into the existing tag" if merged and seen else "renamed to"
+    how = "merged into the existing tag" if merged else "renamed to"
     return _finished(f"Tag “{tag_row.name}” {how} “{form.name.data}” on {count} licenses.")
 
 
@@ -105,24 +103,10 @@ def delete(tag_id: int):
     tag_row = _manageable(tag_id)
     if request.method == "GET":
         return render("tags/delete.html", "tags/_delete.html", tag=tag_row)
-    count = delete_tag(db.session.get_one(Tag, tag_id), current_user)
+    tag = db.session.get_one(Tag, tag_id)
+    count = delete_as(tag, bool(tag_row.outside), current_user, current_scope())
     db.session.commit()
     return _finished(f"Tag “{tag_row.name}” deleted from {count} licenses.")
-
-
-def _name_in_scope(name: str) -> bool:
-    """True when the user can see a tag named `name` (administrators: any tag)."""
-    scope = current_scope()
-    if scope.is_unrestricted:
-        return True
-    visible = (
-        select(Tag.id)
-        .join(LicenseTag, LicenseTag.tag_id == Tag.id)
-        .join(License, License.id == LicenseTag.license_id)
-        .where(Tag.name == clean_tag_name(name), scope.covers(License.company_id))
-        .limit(1)
-    )
-    return db.session.scalar(visible) is not None
 
 
 def _manageable(tag_id: int):
@@ -130,10 +114,7 @@ def _manageable(tag_id: int):
         abort(404)
     if request.method == "POST":
         begin_write()
-    tag_row = visible_tag(tag_id)
-    if not may_manage(tag_row):
-        abort(403, description=SHARED_TAG)
-    return tag_row
+    return visible_tag(tag_id)
 
 
 def _finished(message: str):
