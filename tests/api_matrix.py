@@ -42,6 +42,7 @@ API_EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     # Reports (issue 13): everyone, within their scope (as the report pages).
     ("api.report_billing", "GET"): (401, 200, 200, 200, 200),
     ("api.report_usage", "GET"): (401, 200, 200, 200, 200),
+    ("api.report_license_users", "GET"): (401, 200, 200, 200, 200),
 }
 
 #: Every API route a browser session alone cannot use.

@@ -170,6 +170,7 @@ API_LISTINGS = (
     "/api/v1/audit",
     "/api/v1/reports/billing",
     "/api/v1/reports/usage",
+    "/api/v1/reports/license-users",
 )
 
 
@@ -185,6 +186,11 @@ def _api_probes(world) -> list[dict[str, object]]:
         {"product": "KSTRL"},
         {"status": "overused", "sort": "user", "dir": "desc"},
         {"per_page": 200, "sort": "pool"},
+        # the License User report's groups (the other listings refuse `group`: a 400)
+        {"group": "customer", "per_page": 200},
+        {"group": "pool", "sort": "used", "dir": "desc"},
+        {"group": "tag", "q": "ailspi"},
+        {"group": "product", "product": "KSTRL"},
     ]
 
 

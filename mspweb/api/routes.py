@@ -8,6 +8,7 @@ from mspweb.api import (  # noqa: F401  (each module adds its views to `bp`)
     views_companies,
     views_licenses,
     views_reports,
+    views_reports_license_users,
     views_reports_usage,
 )
 from mspweb.api.blueprint import bp

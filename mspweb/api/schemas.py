@@ -170,8 +170,8 @@ class CompanyDetail(CompanyOut):
 
 
 # -- licenses -------------------------------------------------------------------------------
-class LicenseQuery(Strict):
-    """The License Management filters, search, sort and paging."""
+class LicenseFilterQuery(Strict):
+    """License Management's filters and search, in the API's ids (a company by portal id)."""
 
     company: str | None = Field(None, max_length=64, description="A company's portal id")
     account: int | None = Field(None, ge=1, le=MAX_INT)
@@ -179,6 +179,11 @@ class LicenseQuery(Strict):
     status: LicenseStatus | None = None
     product: str | None = Field(None, max_length=64, description="A product code")
     q: str | None = Field(None, max_length=100)
+
+
+class LicenseQuery(LicenseFilterQuery):
+    """The License Management filters, search, sort and paging."""
+
     sort: LicenseSort = "key"
     dir: Literal["asc", "desc"] = "asc"
     page: int = Field(1, ge=1, le=100000)

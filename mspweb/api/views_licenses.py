@@ -21,6 +21,7 @@ from mspweb.api.paging import ok, page_info
 from mspweb.api.problems import problem
 from mspweb.api.schemas import (
     LicenseDetail,
+    LicenseFilterQuery,
     LicenseList,
     LicenseQuery,
     TagBody,
@@ -73,25 +74,31 @@ def visible_license_by_key(key: str) -> License:
     return license
 
 
-@bp.get("/licenses")
-@spec.validate(query=LicenseQuery, resp=responses(200, LicenseList), tags=["licenses"])
-def list_licenses(query: LicenseQuery):
-    """The License Management table: filters, search, sort, page (100 rows: `per_page=100`)."""
-    scope = current_scope()
+def license_filters(query: LicenseFilterQuery) -> LicenseFilters:
+    """License Management's filters from the API's (the table's sort and page at their
+    defaults): an account outside the scope is 404, and the company's portal id becomes its id
+    (404 when it is not visible, or not in `account`). Shared by every API view that filters
+    licenses, so they name things alike."""
     if query.account is not None:
-        scope.require_account(query.account)
+        current_scope().require_account(query.account)
     company = visible_company_by_portal_id(query.company, query.account) if query.company else None
-    filters = LicenseFilters(
+    return LicenseFilters(
         company=company.id if company else None,
         tag=(query.tag or "").strip() or None,
         status=query.status,
         product=(query.product or "").strip() or None,
         q=(query.q or "").strip(),
         account=query.account,
-        sort=query.sort,
-        dir=query.dir,
-        page=query.page,
-        per_page=query.per_page,
+    )
+
+
+@bp.get("/licenses")
+@spec.validate(query=LicenseQuery, resp=responses(200, LicenseList), tags=["licenses"])
+def list_licenses(query: LicenseQuery):
+    """The License Management table: filters, search, sort, page (100 rows: `per_page=100`)."""
+    scope = current_scope()
+    filters = license_filters(query).with_changes(
+        sort=query.sort, dir=query.dir, page=query.page, per_page=query.per_page
     )
     page = license_page(filters, scope)
     company_ids = {row.company_id for row in page.rows}

@@ -55,8 +55,9 @@ def license_users():
     return response
 
 
-def _report(filters: ReportFilters) -> tuple[list[GroupRow], GroupRow]:
-    """The groups and totals, computed once per data stamp, day, scope and filters."""
+def cached_report(filters: ReportFilters) -> tuple[list[GroupRow], GroupRow]:
+    """The groups and totals in the current user's scope, computed once per data stamp, day,
+    scope and filters (the page, its exports and the API's `/reports/license-users`)."""
     scope, today = current_scope(), utc_today()
     key = (tuple(sorted(filters.args().items())), today)
     return cached("license-users", scope, key, lambda: report(filters, scope, today))
@@ -70,7 +71,7 @@ def _table_html(filters: ReportFilters) -> Markup:
     key = (tuple(sorted(filters.args().items())), today)
 
     def compute() -> Markup:
-        groups, total = _report(filters)
+        groups, total = cached_report(filters)
         html = render_template(
             "reports/_license_users.html",
             filters=filters,
@@ -84,7 +85,7 @@ def _table_html(filters: ReportFilters) -> Markup:
 
 
 def _table(filters: ReportFilters):
-    groups, total = _report(filters)
+    groups, total = cached_report(filters)
     return [*groups, total]
 
 
