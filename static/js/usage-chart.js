@@ -33,10 +33,22 @@
         }, [xs, data.used, bought], holder);
         holder.uplot = chart;
         holder.dataset.ready = "true";
+        fitWidth(holder);
       })
       .catch(function (error) {
         holder.textContent = "The chart could not be drawn (" + error.message + "); the table below has the figures.";
       });
+  }
+
+  // The chart follows its holder's width (a phone turned, a window resized, zoom).
+  function fitWidth(holder) {
+    if (typeof ResizeObserver === "undefined") { return; }
+    new ResizeObserver(function () {
+      var width = Math.max(320, holder.clientWidth);
+      if (holder.uplot && holder.uplot.width !== width) {
+        holder.uplot.setSize({ width: width, height: 320 });
+      }
+    }).observe(holder);
   }
 
   function customRange(event) {
