@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Column, Connection, MetaData, Table, Text, delete, select
@@ -220,15 +221,15 @@ class ChangeLog(ApplyListener):
         if not rows:
             return 0
         names = (*COLUMNS, "company_portal_id")
-        values = [
-            tuple(
-                json.dumps(row[name], ensure_ascii=False)
-                if name in JSON_COLUMNS and row[name] is not None
-                else row[name]
-                for name in names
-            )
-            for row in rows
-        ]
+        cells = itemgetter(*names)
+        as_json = [index for index, name in enumerate(names) if name in JSON_COLUMNS]
+        values = []
+        for row in rows:  # a first sync writes one record per license: kept to a plain loop
+            value = list(cells(row))
+            for index in as_json:
+                if value[index] is not None:
+                    value[index] = json.dumps(value[index], ensure_ascii=False)
+            values.append(value)
         constants = {
             "account_id": self.account_id,
             "sync_run_id": self.run_id,
