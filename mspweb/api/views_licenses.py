@@ -240,7 +240,7 @@ def list_tags(query: TagQuery):
 
 
 @bp.post("/tags/rename")
-@spec.validate(json=TagRenameBody, resp=responses(200, TagRenamed, 409, 422), tags=["tags"])
+@spec.validate(json=TagRenameBody, resp=responses(200, TagRenamed, 403, 409, 422), tags=["tags"])
 def rename(json: TagRenameBody):
     """Rename a tag on every license (R09; an existing name merges the two). An operator's
     rename of a tag also used outside its part of the tree renames it on that part only, and
