@@ -154,7 +154,7 @@ def live_rows(account_id: int, month: date, scope: Scope) -> list[BillingRow]:
     rows = [
         BillingRow(company, portal_id, name, code, product, kind, seat_days, peak, seats, size)
         for company, portal_id, name, code, product, kind, seat_days, peak, seats in (
-            db.session.execute(base.where(UsageMonth.source == "msp")).tuples()
+            db.session.execute(base.where(UsageMonth.source == "msp"))
         )
         if seat_days or seats
     ]
