@@ -31,6 +31,7 @@ ENGINE = (
     "prefetch.py",
     "rules",
     "snapshot.py",
+    "statistics.py",
 )
 """The engine's modules (files, or folders whose every module is the engine's)."""
 

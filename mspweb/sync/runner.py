@@ -57,6 +57,7 @@ from mspweb.sync.lifecycle import (
 from mspweb.sync.progress import Progress
 from mspweb.sync.queueing import cancel_job
 from mspweb.sync.recovery import refresh_stale_runs
+from mspweb.sync.statistics import refresh_statistics
 from mspweb.sync.transaction import ApplyTransaction
 from mspweb.usage.refresh import UsageFetch, apply_usage, fetch_usage, plan_refresh
 
@@ -213,13 +214,20 @@ def after_commit(target: AccountToSync, counts: SyncCounts) -> None:
     """What happens once a run's data is committed (and only then): its webhook events are
     queued (issue 13), never built inside the sync's transaction.
 
-    The place for work that must never see rolled-back data: events, webhooks, mail.
+    The place for work that must never see rolled-back data: events, webhooks, mail. After
+    a large write the planner's statistics are refreshed (:mod:`.statistics`).
     """
     from mspweb.usage.backfill import queue_backfill_if_due  # late: it imports the runner
     from mspweb.webhooks.dispatch import after_sync_committed
 
     after_sync_committed(target.run_id)
     queue_backfill_if_due(target.account_id)  # issue 10: once the first sync has succeeded
+    try:  # planner statistics after a large write; a failure here fails nothing
+        refresh_statistics(
+            db.engine, counts.rows_written, current_app.config["SYNC_ANALYZE_AFTER_ROWS"]
+        )
+    except SQLAlchemyError:
+        log.warning("could not refresh the planner statistics", exc_info=True)
 
 
 def stream_writes(setting: object, dialect: str) -> bool:
