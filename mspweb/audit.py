@@ -47,5 +47,5 @@ def record_now(
 ) -> AuditEntry:
     """Commit pending work, then record and commit the entry in a transaction of its own that
     takes SQLite's write lock up front (so concurrent requests queue instead of failing)."""
-    begin_write(db.session)
+    begin_write(db.session, keep_pending=True)
     return record(action, target, outcome, details, user, commit=True)

@@ -83,9 +83,13 @@ def release_request_lock(session: Session | scoped_session[Any]) -> None:
         current.rollback()
 
 
-def begin_write(session: Session | scoped_session[Any]) -> None:
-    """End `session`'s transaction (committing what it holds) and begin one that takes
-    SQLite's write lock up front, so that the write which follows waits for other writers
-    instead of failing. Objects loaded before are read again on next access."""
-    session.commit()
+def begin_write(session: Session | scoped_session[Any], *, keep_pending: bool = False) -> None:
+    """End `session`'s transaction and begin one that takes SQLite's write lock up front, so
+    that what the caller reads next is still true when it writes, and the write waits for
+    other writers instead of failing. The ended transaction is rolled back, or committed with
+    `keep_pending`. Objects loaded before are read again on next access."""
+    if keep_pending:
+        session.commit()
+    else:
+        session.rollback()
     session.connection(execution_options={"sqlite_immediate": True})

@@ -27,6 +27,22 @@ from mspweb.models import (
 )
 
 
+def tag_names_of(key: str) -> set[str]:
+    """The tag names of the license with public key `key`, read in a fresh transaction (so
+    that what a request committed is seen)."""
+    from sqlalchemy import select
+
+    db.session.rollback()
+    return set(
+        db.session.scalars(
+            select(Tag.name)
+            .join(LicenseTag, LicenseTag.tag_id == Tag.id)
+            .join(License, License.id == LicenseTag.license_id)
+            .where(License.public_key == key)
+        )
+    )
+
+
 @dataclass
 class World:
     """The objects of the test account, by short name."""

@@ -142,16 +142,21 @@ def _at_once(calls: list[Callable[[], int]]) -> list[int]:
     return results
 
 
-def _sign_in(base: str, number: int) -> tuple[requests.Session, str]:
-    """Person `number` signed in; the session and the CSRF token of its pages."""
-    browser, token = _prepared(base)
-    answer = browser.post(
+def _post_sign_in(base: str, browser: requests.Session, token: str, number: int) -> int:
+    """Person `number`'s sign-in through `browser` (its login form's `token`); the status."""
+    return browser.post(
         f"{base}/login",
         data={"email": f"person{number}@msp.example", "password": PASSWORD, "csrf_token": token},
         allow_redirects=False,
         timeout=120,
-    )
-    assert answer.status_code == 302, answer.status_code
+    ).status_code
+
+
+def _sign_in(base: str, number: int) -> tuple[requests.Session, str]:
+    """Person `number` signed in; the session and the CSRF token of its pages."""
+    browser, token = _prepared(base)
+    status = _post_sign_in(base, browser, token, number)
+    assert status == 302, status
     page = browser.get(f"{base}/users", timeout=60).text
     return browser, re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
 
@@ -163,20 +168,9 @@ def test_finding9_six_simultaneous_sign_ins_on_sqlite_all_succeed(tmp_path: Path
         for _round in range(3):
             browsers = [_prepared(base) for _ in range(PEOPLE)]
 
-            def sign_in(number: int, browsers=browsers) -> int:
-                browser, token = browsers[number]
-                return browser.post(
-                    f"{base}/login",
-                    data={
-                        "email": f"person{number}@msp.example",
-                        "password": PASSWORD,
-                        "csrf_token": token,
-                    },
-                    allow_redirects=False,
-                    timeout=120,
-                ).status_code
-
-            statuses += _at_once([lambda n=n: sign_in(n) for n in range(PEOPLE)])
+            statuses += _at_once(
+                [lambda n=n, b=browsers: _post_sign_in(base, *b[n], n) for n in range(PEOPLE)]
+            )
         errors = (tmp_path / "gunicorn.log").read_text(errors="replace")
         assert statuses == [302] * (3 * PEOPLE), (statuses, errors[-3000:])
 

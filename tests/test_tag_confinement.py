@@ -7,7 +7,7 @@ the operator's rename or delete of it changes the subtree's licenses only."""
 from __future__ import annotations
 
 from tests.conftest import login, make_user
-from tests.licenses_world import build_world
+from tests.licenses_world import build_world, tag_names_of
 
 
 def _operator(app, world):
@@ -54,23 +54,6 @@ def test_merging_into_a_tag_the_operator_sees_still_says_so(app, client):
     assert "merged into the existing tag" in text
 
 
-def _tags_of(key: str) -> set[str]:
-    from sqlalchemy import select
-
-    from mspweb.extensions import db
-    from mspweb.models import License, LicenseTag, Tag
-
-    db.session.rollback()
-    return set(
-        db.session.scalars(
-            select(Tag.name)
-            .join(LicenseTag, LicenseTag.tag_id == Tag.id)
-            .join(License, License.id == LicenseTag.license_id)
-            .where(License.public_key == key)
-        )
-    )
-
-
 def test_finding7_a_tag_also_used_outside_looks_like_any_other_tag(app, client):
     world = build_world()
     operator = _operator(app, world)
@@ -87,8 +70,8 @@ def test_finding7_an_operators_rename_of_a_tag_used_outside_changes_its_subtree_
     operator = _operator(app, world)
     text = _rename(operator, world.tags["vip"].id, "Priority")
     assert "Tag “vip” renamed to “Priority” on 1 licenses." in text
-    assert _tags_of("CON-001") == {"Contoso Ltd", "Priority"}
-    outside = [key for key in world.licenses if key.startswith("FAB") and "vip" in _tags_of(key)]
+    assert tag_names_of("CON-001") == {"Contoso Ltd", "Priority"}
+    outside = [k for k in world.licenses if k.startswith("FAB") and "vip" in tag_names_of(k)]
     assert outside, "the licenses outside the subtree keep the tag"
     # Onto a name only the outside uses: the same answer as a fresh name, no merge told.
     text = _rename(operator, _own_tag(operator, world, "mine"), "Globex")
@@ -100,8 +83,8 @@ def test_finding7_an_operators_delete_of_a_tag_used_outside_changes_its_subtree_
     operator = _operator(app, world)
     response = operator.post(f"/tags/{world.tags['vip'].id}/delete", headers={"HX-Request": "true"})
     assert response.status_code == 200 and "deleted from 1 licenses" in response.text
-    assert "vip" not in _tags_of("CON-001")
-    assert any("vip" in _tags_of(key) for key in world.licenses if key.startswith("FAB"))
+    assert "vip" not in tag_names_of("CON-001")
+    assert any("vip" in tag_names_of(key) for key in world.licenses if key.startswith("FAB"))
 
 
 def test_finding7_the_api_rename_of_a_tag_used_outside_tells_no_merge(app, client):
@@ -121,5 +104,5 @@ def test_finding7_the_api_rename_of_a_tag_used_outside_tells_no_merge(app, clien
     )
     assert renamed.status_code == 200, renamed.text
     assert renamed.json == {"name": "Globex", "licenses": 1, "merged": False}
-    assert _tags_of("CON-001") == {"Contoso Ltd", "Globex"}
-    assert any("vip" in _tags_of(key) for key in world.licenses if key.startswith("FAB"))
+    assert tag_names_of("CON-001") == {"Contoso Ltd", "Globex"}
+    assert any("vip" in tag_names_of(key) for key in world.licenses if key.startswith("FAB"))

@@ -9,21 +9,11 @@ import json
 from sqlalchemy import select
 
 from mspweb.extensions import db
-from mspweb.models import AuditEntry, Company, License, LicenseTag, Tag
+from mspweb.models import AuditEntry, Company, License
+from tests.licenses_world import tag_names_of
 from tests.page_helpers import HX
 from tests.plugins.sync import sync_now
 from tests.scoping_world import build_scoping_world
-
-
-def _tags_of(key: str) -> set[str]:
-    return set(
-        db.session.scalars(
-            select(Tag.name)
-            .join(LicenseTag, LicenseTag.tag_id == Tag.id)
-            .join(License, License.id == LicenseTag.license_id)
-            .where(License.public_key == key)
-        )
-    )
 
 
 def _keys_of(company: Company) -> list[str]:
@@ -81,8 +71,9 @@ def test_r19_a_rename_shows_up_in_drift_and_the_fix_moves_exactly_that_companys_
     )
     assert fixed.status_code == 200 and f"on {len(keys)} licenses" in fixed.text
     for key in keys:
-        assert "Cedar Water Group" in _tags_of(key) and "Cedar Water KG" not in _tags_of(key)
-    assert "Cedar Water KG" in _tags_of(other_key)  # the same tag elsewhere stays
+        names = tag_names_of(key)
+        assert "Cedar Water Group" in names and "Cedar Water KG" not in names
+    assert "Cedar Water KG" in tag_names_of(other_key)  # the same tag elsewhere stays
     assert json.loads(_cli(app, "drift", "--account", str(account.id), "--json")) == []
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "tag.drift_fix")).one()
     assert entry.details["licenses"] == keys and entry.actor == "admin@msp.example"
@@ -94,7 +85,8 @@ def test_r19_a_rename_shows_up_in_drift_and_the_fix_moves_exactly_that_companys_
     undone = admin_client.post(f"/tags/drift/undo/{entry.id}", headers=HX)
     assert undone.status_code == 200, undone.text
     for key in keys:
-        assert "Cedar Water KG" in _tags_of(key) and "Cedar Water Group" not in _tags_of(key)
+        names = tag_names_of(key)
+        assert "Cedar Water KG" in names and "Cedar Water Group" not in names
     again = admin_client.post(f"/tags/drift/undo/{entry.id}", headers=HX)
     assert again.status_code == 409 and "can no longer be undone" in again.text
 
@@ -110,7 +102,7 @@ def test_a_fix_cannot_be_undone_once_a_later_edit_touched_those_tags(
     admin_client.post(f"/licenses/{license_id}/tags", data={"name": "Later edit"})
     refused = admin_client.post(f"/tags/drift/undo/{entry.id}", headers=HX)
     assert refused.status_code == 409
-    assert "Cedar Water Group" in _tags_of(keys[0]) and "Later edit" in _tags_of(keys[0])
+    assert "Cedar Water Group" in tag_names_of(keys[0]) and "Later edit" in tag_names_of(keys[0])
     assert "Undo this fix" not in admin_client.get("/audit").text
 
 
@@ -153,11 +145,11 @@ def test_r06_tags_hold_the_whole_company_name_and_forms_take_that_length(
     company_id = sandbox.control.add_company(root["id"], long_name)["id"]
     key = sandbox.control.add_license(company_id, quantity=2)["publicLicenseKey"]
     import_demo()
-    assert _tags_of(key) == {long_name}
+    assert tag_names_of(key) == {long_name}
     license_id = db.session.scalar(select(License.id).where(License.public_key == key))
     accepted = admin_client.post(f"/licenses/{license_id}/tags", data={"name": "y" * 512})
     assert accepted.status_code in (200, 302)
-    assert "y" * 512 in _tags_of(key)
+    assert "y" * 512 in tag_names_of(key)
     refused = admin_client.post(
         f"/licenses/{license_id}/tags", data={"name": "z" * 513}, headers=HX
     )

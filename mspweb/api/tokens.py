@@ -99,7 +99,8 @@ def authenticate(secret: str) -> ApiToken | None:
     now = utcnow()
     last_used = token.last_used_at
     if last_used is None or now - last_used > timedelta(minutes=1):
-        begin_write(db.session)  # a GET writes here: take SQLite's lock before (finding 9)
+        # a GET writes here: take SQLite's lock before (finding 9)
+        begin_write(db.session, keep_pending=True)
         first_use = token.last_used_at is None  # read again, under the lock
         token.last_used_at = now
         if first_use:

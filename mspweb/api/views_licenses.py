@@ -31,6 +31,7 @@ from mspweb.api.schemas import (
     TagRenamed,
 )
 from mspweb.api.spec import responses, spec
+from mspweb.database import begin_write
 from mspweb.extensions import db
 from mspweb.licenses.filters import LicenseFilters
 from mspweb.licenses.lookups import tag_counts_select, tag_page
@@ -40,7 +41,7 @@ from mspweb.licenses.table import license_page
 from mspweb.models import Company, License, LicensePool, LicenseTag, PoolLicense, Site, Tag
 from mspweb.scope import current_scope
 from mspweb.tags.confined import rename_as
-from mspweb.tags.service import TagError, add_tag, begin_write, remove_tag
+from mspweb.tags.service import TagError, add_tag, remove_tag
 
 
 def _not_found() -> Exception:
@@ -198,7 +199,7 @@ def license_detail(license: License) -> dict:
 @spec.validate(json=TagBody, resp=responses(200, LicenseDetail, 403, 409, 422), tags=["tags"])
 def add_license_tag(key: str, json: TagBody):
     """Put a tag on a license (R19: a plain name; a no-op when it is there already)."""
-    begin_write()
+    begin_write(db.session)
     license = visible_license_by_key(key)
     try:
         add_tag(license, json.name, current_user._get_current_object())
@@ -216,7 +217,7 @@ def add_license_tag(key: str, json: TagBody):
 @spec.validate(resp=responses(200, LicenseDetail, 403), tags=["tags"])
 def remove_license_tag(key: str, name: str):
     """Take a tag off a license (404 when the license does not carry it)."""
-    begin_write()
+    begin_write(db.session)
     license = visible_license_by_key(key)
     tag = db.session.scalar(
         select(Tag)
@@ -247,7 +248,7 @@ def rename(json: TagRenameBody):
     `merged` is true only for a merge into a tag the operator can see (issue 15)."""
     if current_user.is_customer:
         raise _not_found()
-    begin_write()
+    begin_write(db.session)
     scope = current_scope()
     row = db.session.execute(
         tag_counts_select(scope).where(Tag.name == " ".join(json.name.split()))

@@ -31,6 +31,7 @@ from mspweb.customers.setup import (
     default_group_name,
     set_up_customer,
 )
+from mspweb.database import begin_write
 from mspweb.extensions import db
 from mspweb.htmx_utils import render
 from mspweb.models import User
@@ -41,7 +42,7 @@ def setup(company_id: int) -> ResponseReturnValue:
     """GET: the setup form; POST: set the customer up and show the summary."""
     require_admin()
     if request.method == "POST":
-        _begin_write()
+        begin_write(db.session)  # the state read for the checks stays true for the write
     row = get_customer(company_id)
     company = row.company
     if request.method == "POST":
@@ -106,13 +107,6 @@ def _refused(company_id: int, reason: str) -> None:
         _user(),
         commit=True,
     )
-
-
-def _begin_write() -> None:
-    """A fresh transaction holding SQLite's write lock from its first statement, so that the
-    state read for the checks is still the state when the setup writes."""
-    db.session.rollback()
-    db.session.connection(execution_options={"sqlite_immediate": True})
 
 
 def _user() -> User:

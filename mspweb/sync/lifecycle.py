@@ -15,6 +15,7 @@ from flask import has_request_context
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from mspweb.database import begin_write
 from mspweb.extensions import db
 from mspweb.models import Account, AuditEntry, Company, SyncRun, SyncStatus, User
 from mspweb.models.sync import ACTIVE_STATUSES
@@ -57,12 +58,6 @@ def immediate(connection: Connection) -> Connection:
     return connection.execution_options(sqlite_immediate=True)
 
 
-def _begin_write() -> None:
-    """Start a fresh session transaction that takes SQLite's write lock up front."""
-    db.session.rollback()
-    db.session.connection(execution_options={"sqlite_immediate": True})
-
-
 def active_run(account_id: int) -> SyncRun | None:
     """The account's queued or running sync run, if any."""
     return db.session.scalars(
@@ -82,7 +77,7 @@ def create_run(
     """
     for _ in range(3):
         db.session.commit()
-        _begin_write()
+        begin_write(db.session)
         run = SyncRun(
             account_id=account_id,
             trigger=trigger,

@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from mspweb.access import require_staff
+from mspweb.database import begin_write
 from mspweb.extensions import db
 from mspweb.htmx_utils import render, wants_fragment
 from mspweb.models import AuditEntry
@@ -19,7 +20,7 @@ from mspweb.params import query_int
 from mspweb.scope import current_scope
 from mspweb.sync_history.queries import visible_accounts
 from mspweb.tags.drift import DriftError, drift_rows, fix_drift, undo_blocker, undo_fix
-from mspweb.tags.service import MAX_TAG_LENGTH, begin_write
+from mspweb.tags.service import MAX_TAG_LENGTH
 
 bp = Blueprint("drift", __name__, url_prefix="/tags/drift")
 bp.record_once(lambda state: state.app.jinja_env.globals.update(max_tag_length=MAX_TAG_LENGTH))
@@ -63,7 +64,7 @@ def index() -> ResponseReturnValue:
 def fix() -> ResponseReturnValue:
     """Rename the tag to the current name on the licenses of one row (`company_id`, `tag`),
     or of every row shown (no `company`)."""
-    begin_write()
+    begin_write(db.session)
     account = _account_filter()
     scope = current_scope()
     company = query_int(request.form.get("company_id"))
@@ -87,7 +88,7 @@ def fix() -> ResponseReturnValue:
 @bp.post("/undo/<int:entry_id>")
 def undo(entry_id: int) -> ResponseReturnValue:
     """Undo a drift fix from its audit entry (refused once a later edit touched its tags)."""
-    begin_write()
+    begin_write(db.session)
     scope = current_scope()
     entry = db.session.get(AuditEntry, entry_id)
     if entry is None or entry.action != "tag.drift_fix":

@@ -15,12 +15,13 @@ from flask_login import current_user
 from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 
+from mspweb.database import begin_write
 from mspweb.extensions import db, htmx
 from mspweb.licenses.forms import BulkTagForm, RemoveTagForm, TagForm
 from mspweb.licenses.lookups import tags_by_license, visible_license, visible_license_ids
 from mspweb.models import License, LicenseTag, Tag
 from mspweb.redirects import safe_next
-from mspweb.tags.service import TagError, begin_write, bulk_tag
+from mspweb.tags.service import TagError, bulk_tag
 from mspweb.tags.service import add_tag as add_license_tag
 from mspweb.tags.service import remove_tag as remove_license_tag
 
@@ -37,7 +38,7 @@ def refuse_pool_changes() -> None:
 def add_tag(license_id: int):
     """Add a tag to one license (POST name, version)."""
     refuse_pool_changes()
-    begin_write()
+    begin_write(db.session)
     license = visible_license(license_id)
     form = TagForm()
     if not form.validate():
@@ -64,7 +65,7 @@ def add_tag(license_id: int):
 def remove_tag(license_id: int):
     """Remove a tag from one license (POST tag (its id), version)."""
     refuse_pool_changes()
-    begin_write()
+    begin_write(db.session)
     license = visible_license(license_id)
     form = RemoveTagForm()
     tag_id = form.tag.data if form.validate() else None
@@ -104,7 +105,7 @@ def remove_tag(license_id: int):
 def bulk_tags():
     """Add or remove one tag on the selected licenses (POST license*, name, action)."""
     refuse_pool_changes()
-    begin_write()
+    begin_write(db.session)
     form = BulkTagForm()
     ids = visible_license_ids(request.form.getlist("license"))
     error = None if form.validate() else _first_error(form)

@@ -56,14 +56,6 @@ class TagEdit:
     version: int
 
 
-def begin_write() -> None:
-    """Start a fresh transaction that takes SQLite's write lock up front, so that concurrent
-    editors queue (busy timeout) instead of failing when a read turns into a write. Call it
-    before looking up what the edit touches."""
-    db.session.rollback()
-    db.session.connection(execution_options={"sqlite_immediate": True})
-
-
 def clean_tag_name(raw: str | None) -> str:
     """A valid tag name from user input: trimmed, inner spaces collapsed, 1 to MAX_TAG_LENGTH
     characters (a company name's length), no control characters. Raises `TagError` otherwise."""

@@ -22,6 +22,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from mspweb.database import begin_write
 from mspweb.extensions import db, login_manager
 from mspweb.htmx_utils import render, wants_fragment
 from mspweb.licenses.forms import RenameTagForm
@@ -30,7 +31,7 @@ from mspweb.models import Tag
 from mspweb.params import query_int
 from mspweb.scope import current_scope
 from mspweb.tags.confined import delete_as, rename_as
-from mspweb.tags.service import TagError, begin_write
+from mspweb.tags.service import TagError
 
 bp = Blueprint("tags", __name__)
 
@@ -113,7 +114,7 @@ def _manageable(tag_id: int):
     if current_user.is_customer:
         abort(404)
     if request.method == "POST":
-        begin_write()
+        begin_write(db.session)
     return visible_tag(tag_id)
 
 
