@@ -11,9 +11,12 @@ that each sync is compared with a floor measured moments before it; the medians 
 reported, with each phase's split (fetched / applied) from the sync's log. Prints times, CPU
 seconds of the measuring process, data rows and change records written, portal calls
 against the bound ceil(L/100) + ceil(C/100) + (companies that can have children) + 10, and
-each sync's peak memory (ru_maxrss growth of its process). Uses SQLite in a temporary
-folder, or the database of DATABASE_URL (which must be empty, or pass --reset to drop and
-recreate its tables).
+each sync's peak memory (ru_maxrss growth of its process), and the CPU budget: the
+CPU-seconds the sync, the sandbox and the rest of the machine (the database server) spent
+while each ran, and the shortest wall time that much work allows on this machine's CPUs
+(meaningful on an otherwise quiet machine). Uses SQLite in a temporary folder, or the
+database of DATABASE_URL (which must be empty, or pass --reset to drop and recreate its
+tables).
 """
 
 from __future__ import annotations
@@ -147,7 +150,33 @@ def child_sync(account_id: int) -> dict:
     return {"seconds": seconds, "cpu": cpu, "peak_mb": peak, "changes": changes, **outcome}
 
 
+def _machine_busy_seconds() -> float:
+    """CPU-seconds the whole machine has spent busy (every process, every CPU) since boot."""
+    import psutil
+
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _child(mode: str, argument: str, env: dict) -> dict:
+    """Run one measured child; adds its CPU budget: the sandbox's CPU (this process, whose
+    threads serve it), the child process's whole CPU, and the rest of the machine's (the
+    database server, on PostgreSQL; anything else running)."""
+    own, children, machine = _cpu_seconds(), _children_cpu_seconds(), _machine_busy_seconds()
+    outcome = _run_child(mode, argument, env)
+    own, children = _cpu_seconds() - own, _children_cpu_seconds() - children
+    machine = _machine_busy_seconds() - machine
+    outcome["sandbox_cpu"] = own
+    outcome["other_cpu"] = max(0.0, machine - own - children)
+    return outcome
+
+
+def _run_child(mode: str, argument: str, env: dict) -> dict:
     result = subprocess.run(
         [sys.executable, __file__, "--child", mode, argument],
         env=env,
@@ -336,6 +365,28 @@ def main() -> None:
             f"{'' if changes is None else changes:>9}{calls:>8}"
             f"{'' if peak is None else f'{peak:.0f}':>9}"
         )
+    cpus = os.cpu_count() or 1
+    print(
+        f"\nCPU budget on {cpus} CPUs (CPU-seconds while each ran; 'db+rest' is the "
+        "machine's other busy time: the database server on PostgreSQL):"
+    )
+    print(
+        f"{'':24}{'sync':>8}{'sandbox':>9}{'db+rest':>9}{'total':>8}"
+        f"{'wall at best':>14}{'= x floor':>11}"
+    )
+    for name, result, its_floor, *_ in rows:
+        demand = result["cpu"] + result["sandbox_cpu"] + result["other_cpu"]
+        best = demand / cpus  # every CPU busy all the time, nothing waiting
+        print(
+            f"{name:24}{result['cpu']:8.2f}{result['sandbox_cpu']:9.2f}"
+            f"{result['other_cpu']:9.2f}{demand:8.2f}{best:14.2f}"
+            f"{best / its_floor['seconds']:11.2f}"
+        )
+    budget = TARGET_FIRST * first_floor["seconds"] * cpus
+    print(
+        f"(1.5 x the floor on {cpus} CPUs leaves {budget:.1f} "
+        f"CPU-seconds for the first sync, the sandbox and the database together)"
+    )
     print(
         f"\n{companies} companies ({floor['parents']} can have children), {licenses} "
         f"licenses; portal call bound {bound}"
