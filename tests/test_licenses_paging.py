@@ -108,3 +108,23 @@ def test_a_forged_or_vanished_anchor_falls_back_to_the_page_number(admin_client)
     plain = keys(admin_client.get("/licenses?per_page=10&page=3").text)
     for anchor in ("after=999999", "before=999999", "after=abc", "before=-5"):
         assert keys(admin_client.get(f"/licenses?per_page=10&page=3&{anchor}").text) == plain
+
+
+@pytest.mark.parametrize("narrowing", ["", "&product=EES", "&tag=t1", "&q=PG1", "&status=overused"])
+def test_a_status_sorted_page_counts_what_the_key_sorted_one_counts(admin_client, narrowing):
+    """Sorted by status first (its total then comes from the status groups), the table says
+    the same number of rows, on as many pages, as sorted by key, and as SQL counts."""
+    bigger_world()
+    announced = re.compile(r'data-announce="([\d,]+) licenses? in pools')
+    pages = re.compile(r"Page 1 of (\d+)")
+    by_status = admin_client.get(f"/licenses?sort=status&per_page=10{narrowing}").text
+    by_key = admin_client.get(f"/licenses?sort=key&per_page=10{narrowing}").text
+    filters = LicenseFilters.from_args(
+        {k: v for k, v in (p.split("=") for p in narrowing.split("&") if p)}
+    )
+    expected = len(fetch_ids(RowQuery(filters, Scope(role="admin"), date.today()).ids()))
+    assert expected > 0
+    for text in (by_status, by_key):
+        found = announced.search(text)
+        assert found is not None and int(found.group(1).replace(",", "")) == expected
+    assert pages.findall(by_status) == pages.findall(by_key)
