@@ -128,3 +128,25 @@ def test_a_status_sorted_page_counts_what_the_key_sorted_one_counts(admin_client
         found = announced.search(text)
         assert found is not None and int(found.group(1).replace(",", "")) == expected
     assert pages.findall(by_status) == pages.findall(by_key)
+
+
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+@pytest.mark.parametrize("sort", ["key", "product", "units"])
+def test_deep_pages_by_number_seek_from_where_an_earlier_request_found_them(
+    admin_client, monkeypatch, sort, direction
+):
+    """A bare page number far from both ends is walked once by OFFSET; the page's first row is
+    remembered, and that page and the pages after it are then read from there. Every page,
+    in any order of requests, is still the SQL order's slice."""
+    import mspweb.licenses.table as table
+
+    monkeypatch.setattr(table, "SHORT_WALK", 4)  # "deep" from 5 rows on, in a 49-row world
+    bigger_world()
+    expected = sql_order(sort, direction)
+    base = f"/licenses?sort={sort}&dir={direction}&per_page=10"
+    for number in (2, 2, 3, 4, 3, 2, 4, 3):
+        offset = (number - 1) * 10
+        page = keys(admin_client.get(f"{base}&page={number}").text)
+        assert page == expected[offset : offset + 10]
+    starts = [v for k, v in table.cache._entries.items() if k[0] == "page-starts"]
+    assert starts and any(len(kept) > 1 for kept in starts)

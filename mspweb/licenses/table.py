@@ -8,6 +8,8 @@ list of rows between requests. By sort:
   that row's sort values are read by primary key and the page is a LIMIT query from them
   (keyset or "seek" paging). A bare page number (a bookmark, a numbered link) is an OFFSET on
   the same index, walked from the nearer end, so the last pages cost what the first ones do.
+  A deep page's first row is remembered with the data stamp (a few per view), and bare page
+  numbers at or after it seek from there: only the first request of a deep page walks.
 - status, License User, pool: the order is a group (the status, or the pool) and then an
   index inside it. The rows per group are one GROUP BY kept with the data stamp (at most seven
   statuses, or one number per pool: it grows with the companies, not with the licenses); a page
@@ -110,7 +112,7 @@ def license_page(
     elif filters.sort == "status":
         ids = _by_status(query, rows_view, offset, size)
     else:
-        ids = _by_index(query, anchor or Anchor(), offset, size, total)
+        ids = _by_index(query, anchor or Anchor(), offset, size, total, view)
     by_id = {row.row_id: row for row in db.session.execute(query.rows_by_id(ids))}
     rows = [by_id[row_id] for row_id in ids if row_id in by_id]
     tags = tags_by_license([row.license_id for row in rows])
@@ -147,34 +149,84 @@ def seek(columns: list[ColumnElement], values, *, descending: bool) -> ColumnEle
     return and_(bound, or_(*terms))
 
 
-def _by_index(query: RowQuery, anchor: Anchor, offset: int, size: int, total: int) -> list[int]:
-    """A page in an index order: from its anchor row when the link gave one, else by offset
-    from the nearer end of the list."""
-    base = query.id_select()
+#: Where a deep page started, remembered per view: bare page numbers near it seek from there.
+MAX_PAGE_STARTS = 32
+
+#: Below this many rows to skip, a bare page number is an OFFSET walk (as cheap as a seek).
+SHORT_WALK = 2000
+
+
+def _by_index(
+    query: RowQuery, anchor: Anchor, offset: int, size: int, total: int, view: tuple
+) -> list[int]:
+    """A page in an index order: from its anchor row when the link gave one, else from the
+    start of a deep page served before (the same view and data stamp), else by offset from
+    the nearer end of the list."""
     row_id = anchor.after if anchor.after is not None else anchor.before
     if query.filters.sort in INDEX_SORTS and row_id is not None:
-        columns = query.sort_columns()
-        unfiltered = RowQuery(LicenseFilters(sort=query.filters.sort), query.scope, query.today)
-        values = db.session.execute(
-            unfiltered.selecting(*columns, pool_side=True, sorting=False).where(
-                PoolLicense.id == row_id
-            )
-        ).first()
-        if values is not None:
-            forward = anchor.after is not None
-            descending = query.filters.descending != (not forward)
-            statement = base.where(seek(columns, values, descending=descending))
-            ids = fetch_ids(ordered(query, statement, reverse=not forward).limit(size))
-            if forward:
-                return ids
-            if len(ids) == size:  # before the anchor: a whole page, else page 1 below
-                return ids[::-1]
+        forward = anchor.after is not None
+        ids = _beside(query, row_id, size, forward=forward)
+        if ids is not None and (forward or len(ids) == size):
+            return ids if forward else ids[::-1]  # before the anchor: a whole page, else below
     from_end = total - offset - size
+    walk = min(offset, max(0, from_end))
+    if query.filters.sort in INDEX_SORTS and walk > SHORT_WALK:
+        starts: dict[int, int] = cache.get(("page-starts", *view)) or {}
+        known = max((start for start in starts if start <= offset), default=None)
+        if known is not None and offset - known < walk:
+            ids = _from_start(query, starts[known], offset - known, size)
+            if ids is not None:
+                return ids
+        ids = _walk(query, offset, size, from_end)
+        if ids:
+            _remember_start(view, starts, offset, ids[0])
+        return ids
+    return _walk(query, offset, size, from_end)
+
+
+def _walk(query: RowQuery, offset: int, size: int, from_end: int) -> list[int]:
+    """The page at `offset` by an OFFSET walk of the order, from the nearer end."""
+    base = query.id_select()
     if offset > from_end > -size:  # nearer the end: walk the index backwards
         rows = size + min(0, from_end)
         statement = ordered(query, base, reverse=True).limit(rows).offset(max(0, from_end))
         return fetch_ids(statement)[::-1]
     return fetch_ids(ordered(query, base).limit(size).offset(offset))
+
+
+def _beside(
+    query: RowQuery, row_id: int, size: int, *, forward: bool, skip: int = 0
+) -> list[int] | None:
+    """Up to `size` rows strictly after (or before) row `row_id` in display order, skipping
+    `skip` first; None if that row no longer exists."""
+    columns = query.sort_columns()
+    unfiltered = RowQuery(LicenseFilters(sort=query.filters.sort), query.scope, query.today)
+    values = db.session.execute(
+        unfiltered.selecting(*columns, pool_side=True, sorting=False).where(
+            PoolLicense.id == row_id
+        )
+    ).first()
+    if values is None:
+        return None
+    descending = query.filters.descending != (not forward)
+    statement = query.id_select().where(seek(columns, values, descending=descending))
+    return fetch_ids(ordered(query, statement, reverse=not forward).limit(size).offset(skip))
+
+
+def _from_start(query: RowQuery, start_id: int, skip: int, size: int) -> list[int] | None:
+    """The page `skip` rows after the remembered first row `start_id` of an earlier page."""
+    if skip == 0:
+        rest = _beside(query, start_id, size - 1, forward=True)
+        return None if rest is None else [start_id, *rest]
+    return _beside(query, start_id, size, forward=True, skip=skip - 1)
+
+
+def _remember_start(view: tuple, starts: dict[int, int], offset: int, row_id: int) -> None:
+    """Keep that the page at `offset` of this view starts with row `row_id` (a few per view)."""
+    kept = {**starts, offset: row_id}
+    while len(kept) > MAX_PAGE_STARTS:
+        kept.pop(next(iter(kept)))
+    cache.put(("page-starts", *view), kept)
 
 
 def _by_status(query: RowQuery, view: tuple, offset: int, size: int) -> list[int]:
