@@ -38,6 +38,9 @@ from mspweb.sync.license_user import license_user_expression
 #: Sorts that read the license row; "user" and "pool" read the pool side, "units" neither.
 LICENSE_SORTS = frozenset({"key", "product", "expiration", "status", "tags"})
 
+#: A tree node with more pools than this is filtered by a subquery, not a list (PostgreSQL).
+MAX_LISTED_POOLS = 10_000
+
 
 def license_user_expr() -> ColumnElement[str]:
     """R10: "Company" or "Company / Site", from the current names of the pool's company and site
@@ -115,7 +118,37 @@ class RowQuery:
         statement = everything._filtered(select(*self._columns()), full=True, sorting=False)
         return statement.where(PoolLicense.id.in_(ids))
 
-    def _pool_ids(self) -> Select | None:
+    def _pool_ids(self) -> Select | list[int] | None:
+        """The pools the scope and the tree node allow (None: every pool).
+
+        On PostgreSQL a tree node's pools are read first (kept with the data stamp) and given
+        as a list: the planner estimates the recursive subtree at a tenth of the companies and
+        then checks each row against it by a linear scan, where a list is hashed."""
+        statement = self._pool_select()
+        if (
+            statement is None
+            or self.filters.company is None
+            or db.engine.dialect.name != "postgresql"
+        ):
+            return statement
+        from mspweb.licenses.stamp import cache, data_stamp  # late: stamp imports this module
+
+        filters, scope = self.filters, self.scope
+        key = (
+            "pool-ids",
+            scope.role,
+            scope.company_id,
+            filters.account,
+            filters.company,
+            data_stamp(),
+        )
+        ids = cache.get(key)
+        if ids is None:
+            ids = list(db.session.scalars(statement))
+            cache.put(key, ids)
+        return ids if len(ids) <= MAX_LISTED_POOLS else statement
+
+    def _pool_select(self) -> Select | None:
         clauses = []
         if not self.scope.is_unrestricted:
             clauses.append(self.scope.covers(LicensePool.company_id))
