@@ -63,6 +63,9 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY") or None
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: PostgreSQL: parallel workers a query of the console may start (the server's
+    #: max_parallel_workers_per_gather for its connections); -1 keeps the server's setting.
+    DATABASE_PARALLEL_WORKERS = int(os.environ.get("DATABASE_PARALLEL_WORKERS", "0"))
     #: None: the embedded Redis that `make run` starts and publishes in `instance/redis.url`.
     REDIS_URL = os.environ.get("REDIS_URL") or None
     EMBEDDED_REDIS_PATH = str(INSTANCE_DIR / "redis.db")
@@ -72,6 +75,8 @@ class Config:
     SYNC_DB_RETRY_SECONDS = float(os.environ.get("SYNC_DB_RETRY_SECONDS", "15"))
     #: PostgreSQL: ANALYZE the synced tables after a sync that wrote this many rows (0: never).
     SYNC_ANALYZE_AFTER_ROWS = int(os.environ.get("SYNC_ANALYZE_AFTER_ROWS", "10000"))
+    #: SQLite: the page cache of a sync's write transaction, in MB (SQLite's own default is 2).
+    SYNC_SQLITE_CACHE_MB = int(os.environ.get("SYNC_SQLITE_CACHE_MB", "64"))
     DAILY_SYNC_HOUR = int(os.environ.get("DAILY_SYNC_HOUR", "2"))
     PORTAL_MAX_CALLS_PER_SECOND = float(os.environ.get("PORTAL_MAX_CALLS_PER_SECOND", "10"))
     FERNET_KEYS = os.environ.get("MSPWEB_FERNET_KEYS") or None  # comma-separated, newest first

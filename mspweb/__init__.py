@@ -30,6 +30,7 @@ def create_app(config_class: object | str = "config.Config", **overrides: Any) -
             app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1
         )
 
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(app.config)
     db.init_app(app)
     app.teardown_request(lambda _error: database.release_request_lock(db.session))
     migrate.init_app(
