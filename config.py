@@ -75,8 +75,6 @@ class Config:
     SYNC_DB_RETRY_SECONDS = float(os.environ.get("SYNC_DB_RETRY_SECONDS", "15"))
     #: PostgreSQL: ANALYZE the synced tables after a sync that wrote this many rows (0: never).
     SYNC_ANALYZE_AFTER_ROWS = int(os.environ.get("SYNC_ANALYZE_AFTER_ROWS", "10000"))
-    #: SQLite: the page cache of a sync's write transaction, in MB (SQLite's own default is 2).
-    SYNC_SQLITE_CACHE_MB = int(os.environ.get("SYNC_SQLITE_CACHE_MB", "64"))
     DAILY_SYNC_HOUR = int(os.environ.get("DAILY_SYNC_HOUR", "2"))
     PORTAL_MAX_CALLS_PER_SECOND = float(os.environ.get("PORTAL_MAX_CALLS_PER_SECOND", "10"))
     FERNET_KEYS = os.environ.get("MSPWEB_FERNET_KEYS") or None  # comma-separated, newest first
