@@ -212,3 +212,21 @@ def test_changes_of_an_unknown_run_is_refused(import_demo, app):
         args=["accounts", "changes", str(account.id), "--run", "999", "--json"]
     )
     assert result.exit_code != 0 and "has no sync run 999" in result.output
+
+
+def test_business_portal_changes_are_recorded_once_with_old_and_new(import_demo, sandbox, app):
+    account = import_demo(business=True)
+    control = sandbox.control
+    changed, removed = control.licenses("northwind", portal="business")[:2]
+    control.set_license(changed["publicLicenseKey"], quantity=changed["quantity"] + 4)
+    control.remove_license(removed["publicLicenseKey"])
+    outcome = sync_now(account)
+    assert outcome["status"] == "succeeded", outcome
+    changes = _changes(app, account, outcome["run_id"])
+    business = sandbox.control.business("northwind")["companyId"]
+    assert [(i["kind"], i["company"], i["license"], i["field"], i["old"], i["new"])
+            for i in changes if i["kind"].startswith("license.")] == [
+        ("license.changed", business, changed["publicLicenseKey"], "quantity",
+         changed["quantity"], changed["quantity"] + 4),
+        ("license.removed", business, removed["publicLicenseKey"], None, None, None),
+    ]  # fmt: skip

@@ -155,3 +155,26 @@ def test_a_bulk_tag_edit_shows_in_the_history_of_each_license_it_changed(
         "“Renewal 2027” added (bulk edit)" in admin_client.get(f"/licenses/{ids[0]}/history").text
     )
     assert "Renewal 2027" not in admin_client.get(f"/licenses/{ids[2]}/history").text
+
+
+def test_customer_history_shows_its_moves_status_and_setup(import_demo, sandbox, admin_client):
+    from mspweb.customers.setup import SetupMode, set_up_customer
+
+    control = sandbox.control
+    root = control.root("northwind")
+    division = control.add_company(root["id"], "Division West", type=1003)["id"]
+    account = import_demo()
+    portal = control.company("First Water AG")
+    company = db.session.scalars(select(Company).where(Company.portal_id == portal["id"])).one()
+    set_up_customer(
+        company, SetupMode.CREATE, "first@water.example", "first-water-pw-1", None, None
+    )
+    db.session.commit()
+    control.update_company(portal["id"], parent_id=division)
+    control.update_company(portal["id"], status=2)
+    assert sync_now(account)["status"] == "succeeded"
+    text = admin_client.get(f"/customers/{company.id}/history").text
+    assert f"Moved: parent {root['id']} → {division}" in text
+    assert "Portal status 1 → 2" in text
+    assert "Set up: login first@water.example" in text
+    assert "Company added" in text and "License added" in text

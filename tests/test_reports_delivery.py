@@ -80,3 +80,11 @@ def test_invalid_address_is_refused(import_demo, admin_client):
         follow_redirects=True,
     )  # fmt: skip
     assert "not a valid e-mail address" in response.text
+
+
+def test_the_scheduler_runs_the_monthly_check(app):
+    from mspweb.reports.jobs import schedule_monthly_reports
+    from mspweb.scheduler import build_scheduler
+
+    jobs = {job.func for job in build_scheduler(app)._cron_jobs}
+    assert schedule_monthly_reports in jobs
