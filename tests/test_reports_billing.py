@@ -193,26 +193,6 @@ def test_portal_calls_of_backfill_and_refresh(import_demo, sandbox):
     )
 
 
-def test_the_refresh_is_its_own_phase_of_the_sync(import_demo, sandbox, monkeypatch):
-    from mspweb.sync.progress import PHASES, Progress
-
-    account = import_demo("northwind")
-    _backfill(account)
-    phases: list[str] = []
-    real_call = Progress.__call__
-
-    def record(self, phase, done, total):
-        if not phases or phases[-1] != phase:
-            phases.append(phase)
-        real_call(self, phase, done, total)
-
-    monkeypatch.setattr(Progress, "__call__", record)
-    assert sync_now(account)["status"] == "succeeded"
-    assert "usage" in phases, phases
-    assert phases.index("licenses") < phases.index("usage") < phases.index("applying")
-    assert PHASES["usage"] == "Reading the usage report"
-
-
 def test_sync_history_shows_the_backfill_as_its_own_run(import_demo, sandbox, admin_client):
     account = import_demo("northwind")
     outcome = _backfill(account)
