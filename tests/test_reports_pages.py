@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import zipfile
 
+import pytest
 from sqlalchemy import select
 
 from mspweb.extensions import db
@@ -85,7 +87,7 @@ def test_license_user_report_groups_filters_and_exports(import_demo, admin_clien
     total_licenses = db.session.scalar(select(db.func.count()).select_from(License))
     footer = page.text.split("<tfoot>")[1]
     assert f">{total_licenses}<" in footer
-    assert re.search(r"/licenses\?[^\"]*company=\d+", page.text)
+    assert re.search(r"/licenses\?[^\"]*customer=\d+", page.text)
     fragment = admin_client.get(
         "/reports/license-users?group=product", headers={"HX-Request": "true"}
     )
@@ -131,3 +133,70 @@ def test_r12_customer_sees_its_own_curve_and_billing_only(import_demo, app, clie
     assert client.get(f"/reports/usage?company={other}").status_code == 404
     assert client.get(f"/reports/usage/data?company={other}").status_code == 404
     assert today()
+
+
+def _group_links(text: str) -> list[tuple[str, str, int]]:
+    """(name, License Management link, licenses) of each group row of the report."""
+    found = re.findall(
+        r'<th scope="row"><a href="([^"]+)">([^<]*)</a></th>\s*<td class="num">([\d,]+)</td>', text
+    )
+    return [
+        (html.unescape(name), html.unescape(href), int(n.replace(",", "")))
+        for href, name, n in found
+    ]
+
+
+def _license_keys(client, url: str) -> set[str]:
+    """Every license key License Management lists at `url`, over all its pages."""
+    keys: set[str] = set()
+    page = 1
+    while True:
+        text = client.get(f"{url}&per_page=200&page={page}").text
+        keys.update(re.findall(r'<td class="mono"[^>]*>([^<]+)</td>', text))
+        if not re.search(r'rel="next"', text):
+            return keys
+        page += 1
+
+
+@pytest.mark.parametrize("group", ["user", "customer", "product", "pool", "tag"])
+@pytest.mark.parametrize("narrowing", ["", "&status=normal"])
+def test_r10_each_group_links_to_exactly_its_licenses(import_demo, admin_client, group, narrowing):
+    """A group's link opens License Management on that group's licenses, no more and no fewer:
+    one pool, one License User (which two pools can share), a customer's own pools (not those
+    below it), the licenses without a tag; with the report's own filters kept."""
+    import_demo("northwind", business=True)
+    report = admin_client.get(f"/reports/license-users?group={group}{narrowing}").text
+    links = _group_links(report)
+    assert len(links) > 1
+    for name, href, licenses in links:
+        assert href.startswith("/licenses?")
+        if narrowing:
+            assert "status=normal" in href
+        assert len(_license_keys(admin_client, href)) == licenses, (group, name, href)
+
+
+def test_r12_a_customer_cannot_open_another_companys_group(import_demo, client):
+    """The group filters stay within the scope: another company's pool or customer is a 404,
+    and another License User's name shows no row."""
+    from mspweb.models import LicensePool
+
+    import_demo("northwind", business=True)
+    companies = db.session.scalars(  # customers (no company below them) that hold licenses
+        select(Company)
+        .join(LicensePool, LicensePool.company_id == Company.id)
+        .where(Company.entity_type == 1007)
+        .distinct()
+        .order_by(Company.id)
+    ).all()
+    own, other = companies[0], companies[1]
+    make_user("own@customer-groups.example", "customer-password-1", "customer", own)
+    login(client, "own@customer-groups.example", "customer-password-1")
+    foreign_pool = db.session.scalar(
+        select(LicensePool.id).where(LicensePool.company_id == other.id)
+    )
+    own_pool = db.session.scalar(select(LicensePool.id).where(LicensePool.company_id == own.id))
+    assert client.get(f"/licenses?pool={foreign_pool}").status_code == 404
+    assert client.get(f"/licenses?customer={other.id}").status_code == 404
+    assert client.get(f"/licenses?pool={own_pool}").status_code == 200
+    shown = client.get(f"/licenses?user={other.name}").text
+    assert not re.findall(r'<td class="mono"[^>]*>([^<]+)</td>', shown)

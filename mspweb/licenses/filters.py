@@ -23,6 +23,9 @@ PAGE_SIZES = (10, 25, 50, 100, 200)
 #: Longest search term taken from the URL (longer ones are cut).
 MAX_SEARCH_LENGTH = 100
 
+#: A License User is "Company" or "Company / Site": two names of at most 512 characters.
+MAX_USER_LENGTH = 2 * 512 + 3
+
 
 @dataclass(frozen=True)
 class LicenseFilters:
@@ -34,6 +37,12 @@ class LicenseFilters:
     product: str | None = None
     q: str = ""
     account: int | None = None
+    #: One group of the License User report, exactly: one pool, one License User (R10), the
+    #: pools of one company only (not those below it), or the licenses without any tag.
+    pool: int | None = None
+    user: str | None = None
+    customer: int | None = None
+    untagged: bool = False
     sort: str = "key"
     dir: str = "asc"
     page: int = 1
@@ -54,6 +63,10 @@ class LicenseFilters:
             product=(args.get("product") or "").strip() or None,
             q=(args.get("q") or "").strip()[:MAX_SEARCH_LENGTH],
             account=query_int(args.get("account")),
+            pool=query_int(args.get("pool")),
+            user=(args.get("user") or "").strip()[:MAX_USER_LENGTH] or None,
+            customer=query_int(args.get("customer")),
+            untagged=(args.get("untagged") or "").strip().lower() in ("1", "true", "yes", "on"),
             sort=sort if sort in SORT_KEYS else "key",
             dir="desc" if args.get("dir") == "desc" else "asc",
             page=max(1, query_int(args.get("page")) or 1),
@@ -69,7 +82,10 @@ class LicenseFilters:
     @property
     def is_filtered(self) -> bool:
         """True when any filter or search narrows the table."""
-        return any((self.company, self.tag, self.status, self.product, self.q, self.account))
+        return any(
+            (self.company, self.tag, self.status, self.product, self.q, self.account)
+            + (self.pool, self.user, self.customer, self.untagged)
+        )
 
     def with_changes(self, **changes) -> LicenseFilters:
         """A copy with some parameters changed (a new filter or sort resets the page)."""

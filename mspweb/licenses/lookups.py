@@ -13,8 +13,8 @@ from flask import abort
 from sqlalchemy import Select, case, func, select
 
 from mspweb.extensions import db
-from mspweb.licenses.queries import contains_text
-from mspweb.models import Company, License, LicenseTag, Tag
+from mspweb.licenses.queries import contains_text, license_user_expr
+from mspweb.models import Company, License, LicensePool, LicenseTag, Site, Tag
 from mspweb.pagination import Page, paginate
 from mspweb.params import in_range
 from mspweb.scope import Scope, current_scope
@@ -66,6 +66,23 @@ def visible_company(company_id: int | None, scope: Scope | None = None) -> Compa
     if company is None:
         abort(404)
     return company
+
+
+def visible_pool_name(pool_id: int | None, scope: Scope | None = None) -> str | None:
+    """The License User of a pool filtered by, if the user may see that pool, else 404."""
+    if pool_id is None:
+        return None
+    scope = scope or current_scope()
+    name = db.session.scalar(
+        select(license_user_expr())
+        .select_from(LicensePool)
+        .join(Company, Company.id == LicensePool.company_id)
+        .outerjoin(Site, Site.id == LicensePool.site_id)
+        .where(LicensePool.id == pool_id, scope.covers(LicensePool.company_id))
+    )
+    if name is None:
+        abort(404)
+    return name
 
 
 def tag_counts_select(scope: Scope) -> Select:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     SQLColumnExpression,
+    exists,
     func,
     literal_column,
     or_,
@@ -46,6 +47,17 @@ def license_user_expr() -> ColumnElement[str]:
     """R10: "Company" or "Company / Site", from the current names of the pool's company and site
     (the one definition, shared with the sync: `mspweb.sync.license_user`)."""
     return license_user_expression(Company, Site)
+
+
+def pools_of_license_user(name: str) -> Select:
+    """A SELECT of the ids of the pools whose License User is exactly `name`."""
+    return (
+        select(LicensePool.id)
+        .join(Company, Company.id == LicensePool.company_id)
+        .outerjoin(Site, Site.id == LicensePool.site_id)
+        .where(license_user_expr() == name)
+        .correlate(None)
+    )
 
 
 def subtree_ids(company_id: int) -> Select:
@@ -134,14 +146,8 @@ class RowQuery:
         from mspweb.licenses.stamp import cache, data_stamp  # late: stamp imports this module
 
         filters, scope = self.filters, self.scope
-        key = (
-            "pool-ids",
-            scope.role,
-            scope.company_id,
-            filters.account,
-            filters.company,
-            data_stamp(),
-        )
+        narrowing = (filters.account, filters.company, filters.customer, filters.pool, filters.user)
+        key = ("pool-ids", scope.role, scope.company_id, *narrowing, data_stamp())
         ids = cache.get(key)
         if ids is None:
             ids = list(db.session.scalars(statement))
@@ -156,6 +162,12 @@ class RowQuery:
             clauses.append(LicensePool.account_id == self.filters.account)
         if self.filters.company is not None:
             clauses.append(LicensePool.company_id.in_(subtree_ids(self.filters.company)))
+        if self.filters.customer is not None:  # that company's own pools only
+            clauses.append(LicensePool.company_id == self.filters.customer)
+        if self.filters.pool is not None:
+            clauses.append(LicensePool.id == self.filters.pool)
+        if self.filters.user is not None:  # R10: the pools whose License User this is
+            clauses.append(LicensePool.id.in_(pools_of_license_user(self.filters.user)))
         if not clauses:
             return None
         return select(LicensePool.id).where(*clauses).correlate(None)
@@ -226,6 +238,10 @@ class RowQuery:
             tagged = select(LicenseTag.license_id).join(Tag, Tag.id == LicenseTag.tag_id)
             statement = statement.where(
                 PoolLicense.license_id.in_(tagged.where(Tag.name == filters.tag).correlate(None))
+            )
+        if filters.untagged:
+            statement = statement.where(
+                ~exists().where(LicenseTag.license_id == PoolLicense.license_id)
             )
         if filters.product:
             statement = statement.where(License.product_code == filters.product)

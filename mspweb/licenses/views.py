@@ -16,7 +16,7 @@ from mspweb.extensions import db, htmx, login_manager
 from mspweb.htmx_utils import wants_fragment
 from mspweb.licenses.export import csv_response
 from mspweb.licenses.filters import LicenseFilters
-from mspweb.licenses.lookups import visible_company
+from mspweb.licenses.lookups import visible_company, visible_pool_name
 from mspweb.licenses.status import STATUSES
 from mspweb.licenses.table import Anchor, license_page
 from mspweb.licenses.tree import build_tree
@@ -41,6 +41,8 @@ def current_filters() -> LicenseFilters:
     """The table's parameters from the query string; a forged tree node or account gives 404."""
     filters = LicenseFilters.from_args(request.args, current_app.config["LICENSES_PER_PAGE"])
     visible_company(filters.company)
+    visible_company(filters.customer)
+    visible_pool_name(filters.pool)
     if filters.account is not None:
         current_scope().require_account(filters.account)
     return filters
@@ -58,6 +60,8 @@ def index():
         "statuses": STATUSES,
         "pool_removal": pool_removal_urls(page.rows),
         "company_name": _company_name(filters.company),
+        "customer_name": _company_name(filters.customer),
+        "pool_name": visible_pool_name(filters.pool),
     }
     if wants_fragment():
         # the canonical URL (no empty parameters) goes into the address bar and history,

@@ -158,11 +158,11 @@ def report(filters: ReportFilters, scope: Scope, today: date) -> tuple[list[Grou
 def _group_row(group: str, row) -> GroupRow:
     key = str(row.key)
     name = row.name or key
-    link: dict[str, str | int] = {
-        "user": {"q": name},
-        "customer": {"company": key},
+    link: dict[str, str | int] = {  # License Management showing exactly this group's rows
+        "user": {"user": name},
+        "customer": {"customer": key},
         "product": {"product": key},
-        "pool": {"q": name},
-        "tag": {"tag": key} if key != NO_TAG else {},
+        "pool": {"pool": key},
+        "tag": {"tag": key} if key != NO_TAG else {"untagged": "1"},
     }[group]
     return GroupRow(key, name, link, *(int(getattr(row, name_)) for name_ in FIGURES))

@@ -3,6 +3,8 @@ their filters push the URL, and their exports download. Screenshots for the READ
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 from mspweb.usage.backfill import run_inline as backfill_inline
@@ -69,6 +71,14 @@ def test_license_user_report_groups_and_downloads(import_demo, admin, page):
     with page.expect_download() as download:
         page.locator("#report-csv").click()
     assert download.value.suggested_filename == "license-users.csv"
+    first = page.locator("#license-user-table tbody th a").first
+    name, licenses = first.inner_text(), first.locator("xpath=../../td[1]").inner_text()
+    first.click()  # a group opens License Management on exactly that group's licenses
+    page.wait_for_url("**/licenses?*customer=*")
+    expect(page.locator(".active-filters")).to_contain_text(f"Customer: {name}")
+    expect(page.locator("#license-table")).to_have_attribute(
+        "data-announce", re.compile(rf"^{licenses} licenses? in pools")
+    )
     assert errors == []
 
 
