@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from typing import Any
 
 from flask import current_app
 from rq.timeouts import JobTimeoutException
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from mspweb import audit
@@ -35,14 +34,9 @@ from mspweb.portal import BusinessPortalClient, ClientSettings, MspPortalClient
 from mspweb.portal_config import client_settings
 from mspweb.sync.changes import ChangeLog
 from mspweb.sync.counts import SyncCounts
-from mspweb.sync.engine import (
-    ApplyState,
-    ExistingRows,
-    count_licenses,
-    finish_apply,
-    load_existing,
-)
+from mspweb.sync.engine import ApplyState, count_licenses, finish_apply
 from mspweb.sync.fetch import CHUNK, Fetcher, LicensesCallback, Snapshot, SyncFailure
+from mspweb.sync.gcpause import paused_collection
 from mspweb.sync.heartbeat import Heartbeat
 from mspweb.sync.lifecycle import (
     RunTakenOver,
@@ -54,6 +48,7 @@ from mspweb.sync.lifecycle import (
     finish_run,
     utcnow,
 )
+from mspweb.sync.preload import Preloader
 from mspweb.sync.progress import Progress
 from mspweb.sync.queueing import cancel_job
 from mspweb.sync.recovery import refresh_stale_runs
@@ -109,34 +104,6 @@ def run_sync(
         return run_claimed(account_id, run_id, job)
     finally:
         heartbeat.stop()
-
-
-class Preloader:
-    """Loads the account's existing licenses in a thread while the portals are read."""
-
-    def __init__(self, engine: Engine, account_id: int) -> None:
-        self.engine = engine
-        self.account_id = account_id
-        self.rows: ExistingRows | None = None
-        self.thread = threading.Thread(target=self._load, name=f"preload-{account_id}", daemon=True)
-
-    def _load(self) -> None:
-        try:
-            with self.engine.connect() as connection:
-                self.rows = load_existing(connection, self.account_id)
-        except SQLAlchemyError:  # the apply transaction loads them itself
-            log.warning("preloading account %s failed", self.account_id, exc_info=True)
-
-    def start(self) -> Preloader:
-        """Start loading."""
-        self.thread.start()
-        return self
-
-    def result(self) -> ExistingRows | None:
-        """Wait for the rows (None if loading failed)."""
-        if self.thread.is_alive() or self.thread.ident is not None:
-            self.thread.join()
-        return self.rows
 
 
 def read_account(account_id: int, run_id: int) -> AccountToSync:
@@ -299,7 +266,8 @@ def _synchronize(account_id: int, run_id: int, job: Any) -> tuple[AccountToSync,
 def run_claimed(account_id: int, run_id: int, job: Any) -> dict[str, Any]:
     """Run the claimed (running) run `run_id`; returns its outcome."""
     try:
-        target, counts = _synchronize(account_id, run_id, job)
+        with paused_collection():  # the sync's tuples hold no cycles (gcpause)
+            target, counts = _synchronize(account_id, run_id, job)
         after_commit(target, counts)
         return {"status": SyncStatus.SUCCEEDED.value, "run_id": run_id, **counts.as_dict()}
     except RunTakenOver:
