@@ -76,6 +76,8 @@ class Config:
     #: PostgreSQL: ANALYZE the synced tables after a sync that wrote this many rows (0: never).
     SYNC_ANALYZE_AFTER_ROWS = int(os.environ.get("SYNC_ANALYZE_AFTER_ROWS", "10000"))
     DAILY_SYNC_HOUR = int(os.environ.get("DAILY_SYNC_HOUR", "2"))
+    #: Move what start-up built out of the cyclic collector's sight (gc.freeze, see create_app).
+    GC_FREEZE_AT_START = os.environ.get("GC_FREEZE_AT_START", "true").lower() in ("1", "true")
     PORTAL_MAX_CALLS_PER_SECOND = float(os.environ.get("PORTAL_MAX_CALLS_PER_SECOND", "10"))
     FERNET_KEYS = os.environ.get("MSPWEB_FERNET_KEYS") or None  # comma-separated, newest first
     CUSTOMER_SESSION_MINUTES = int(os.environ.get("CUSTOMER_SESSION_MINUTES", "15"))
@@ -129,6 +131,7 @@ class TestConfig(Config):
     """Settings for the test suite: the same stack, with its own database and Redis."""
 
     TESTING = True
+    GC_FREEZE_AT_START = False  # the suite builds apps all along: leave its garbage collectable
     SECRET_KEY = "test-secret-key-not-for-production"
     SESSION_COOKIE_SECURE = False
     LOGIN_RATE_LIMIT = "1000 per minute"

@@ -48,7 +48,23 @@ def create_app(config_class: object | str = "config.Config", **overrides: Any) -
 
     register_web(app)
     _register_cli(app)
+    if app.config.get("GC_FREEZE_AT_START"):
+        freeze_start_up_objects()
     return app
+
+
+def freeze_start_up_objects() -> None:
+    """Collect once, then move every object start-up built (modules, classes, functions,
+    SQLAlchemy's metadata: about 150,000) to the collector's permanent generation.
+
+    They live as long as the process, and each full collection walked them all again: 111 ms
+    each, every few requests of a report page at 200,000 licenses, the page's p95 (156 ms
+    against a median of 45). Frozen, a full collection takes 3 ms. Reference counting still
+    frees them as usual (`gc.freeze`)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def _migrations_dir() -> str:
