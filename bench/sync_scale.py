@@ -36,6 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.cpu_budget import CpuBudget, print_budget  # noqa: E402  (after the path)
+
 FERNET_KEY = "Qn7bY4oV9XbfTnQ3m1V1oVfTQ2aXzZl1wS1j2eYcP8E="
 TARGET_FIRST, TARGET_RESYNC, TARGET_MEMORY_MB = 1.5, 1.2, 200
 
@@ -150,29 +152,13 @@ def child_sync(account_id: int) -> dict:
     return {"seconds": seconds, "cpu": cpu, "peak_mb": peak, "changes": changes, **outcome}
 
 
-def _machine_busy_seconds() -> float:
-    """CPU-seconds the whole machine has spent busy (every process, every CPU) since boot."""
-    import psutil
-
-    times = psutil.cpu_times()
-    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
-
-
-def _children_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def _child(mode: str, argument: str, env: dict) -> dict:
     """Run one measured child; adds its CPU budget: the sandbox's CPU (this process, whose
     threads serve it), the child process's whole CPU, and the rest of the machine's (the
     database server, on PostgreSQL; anything else running)."""
-    own, children, machine = _cpu_seconds(), _children_cpu_seconds(), _machine_busy_seconds()
-    outcome = _run_child(mode, argument, env)
-    own, children = _cpu_seconds() - own, _children_cpu_seconds() - children
-    machine = _machine_busy_seconds() - machine
-    outcome["sandbox_cpu"] = own
-    outcome["other_cpu"] = max(0.0, machine - own - children)
+    with CpuBudget() as budget:
+        outcome = _run_child(mode, argument, env)
+    outcome.update(sandbox_cpu=budget.own, other_cpu=budget.other)
     return outcome
 
 
@@ -365,28 +351,8 @@ def main() -> None:
             f"{'' if changes is None else changes:>9}{calls:>8}"
             f"{'' if peak is None else f'{peak:.0f}':>9}"
         )
-    cpus = os.cpu_count() or 1
-    print(
-        f"\nCPU budget on {cpus} CPUs (CPU-seconds while each ran; 'db+rest' is the "
-        "machine's other busy time: the database server on PostgreSQL):"
-    )
-    print(
-        f"{'':24}{'sync':>8}{'sandbox':>9}{'db+rest':>9}{'total':>8}"
-        f"{'wall at best':>14}{'= x floor':>11}"
-    )
-    for name, result, its_floor, *_ in rows:
-        demand = result["cpu"] + result["sandbox_cpu"] + result["other_cpu"]
-        best = demand / cpus  # every CPU busy all the time, nothing waiting
-        print(
-            f"{name:24}{result['cpu']:8.2f}{result['sandbox_cpu']:9.2f}"
-            f"{result['other_cpu']:9.2f}{demand:8.2f}{best:14.2f}"
-            f"{best / its_floor['seconds']:11.2f}"
-        )
-    budget = TARGET_FIRST * first_floor["seconds"] * cpus
-    print(
-        f"(1.5 x the floor on {cpus} CPUs leaves {budget:.1f} "
-        f"CPU-seconds for the first sync, the sandbox and the database together)"
-    )
+    print_budget([(name, result, its_floor) for name, result, its_floor, *_ in rows])
+    print(f"(1.5 x that floor: {TARGET_FIRST * first_floor['seconds']:.2f} s)")
     print(
         f"\n{companies} companies ({floor['parents']} can have children), {licenses} "
         f"licenses; portal call bound {bound}"
