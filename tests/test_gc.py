@@ -13,20 +13,22 @@ from mspweb.extensions import db
 from tests.plugins.sync import sync_now
 
 
-def test_an_app_built_to_serve_freezes_its_start_up_objects(tmp_path):
+def test_an_app_built_to_serve_freezes_its_start_up_objects(app, tmp_path):
+    # the same Redis as the suite's app: create_app re-binds the shared rate limiter's storage
+    same = {name: app.config[name] for name in ("REDIS_URL", "RATELIMIT_STORAGE_URI")}
     gc.unfreeze()
     assert gc.get_freeze_count() == 0
     try:
         create_app(
             TestConfig,
             SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'x.db'}",
-            REDIS_URL=None,
             GC_FREEZE_AT_START=True,
+            **same,
         )
         assert gc.get_freeze_count() > 10_000
     finally:
         gc.unfreeze()
-    create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'y.db'}")
+    create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'y.db'}", **same)
     assert gc.get_freeze_count() == 0  # the suite's own apps do not
 
 
